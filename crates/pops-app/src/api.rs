@@ -1,0 +1,130 @@
+//! The inputs and outputs of the app's commands that are not domain records: the app's state,
+//! sign-in, settings, and the error every command may answer.
+
+use pops_domain::account::Account;
+use pops_domain::centre::PrisonOption;
+use pops_domain::command::CommandAccess;
+use pops_domain::{Problem, Role};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// Where the app is: which screen the UI should show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// No centre on this laptop yet: first-run set-up.
+    NeedsSetup,
+    /// The database is closed: sign in with username and passphrase.
+    SignedOut,
+    /// Locked after idle time or on request: the signed-in person's PIN opens it again.
+    Locked,
+    /// Signed in and unlocked.
+    Unlocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SignedInUser {
+    pub account_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// What every screen needs to know about the app.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppStateView {
+    pub phase: Phase,
+    /// Known once the centre is set up, even while signed out (it is not personal data).
+    pub centre_name: Option<String>,
+    pub prison_label: Option<String>,
+    /// The person signed in, or whose screen is locked.
+    pub user: Option<SignedInUser>,
+    pub idle_lock_seconds: i32,
+    /// PIN attempts left before the full passphrase is needed (while locked).
+    pub pin_attempts_left: Option<i32>,
+    /// Which roles may call which command.
+    pub access: Vec<CommandAccess>,
+    /// The prisons offered at set-up.
+    pub prisons: Vec<PrisonOption>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SignInInput {
+    pub username: String,
+    pub passphrase: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct UnlockWithPinInput {
+    pub pin: String,
+}
+
+/// The answer to first-run set-up.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SetUpResult {
+    /// Shown once, for head office to keep: it opens the centre's data if every passphrase is lost.
+    pub recovery_code: String,
+    pub state: AppStateView,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SettingsView {
+    /// Minutes without use before the screen locks (1 to 60).
+    pub idle_lock_minutes: i32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct UpdateSettingsInput {
+    pub idle_lock_minutes: i32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AccountList {
+    pub accounts: Vec<Account>,
+}
+
+/// The result of checking the audit log's hash chain.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditReport {
+    pub intact: bool,
+    pub entries: i32,
+    /// Where the chain breaks, in plain words, when it does.
+    pub problem: Option<String>,
+}
+
+/// The closed set of error kinds the UI branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Something typed is wrong; `problems` says what, field by field.
+    Invalid,
+    /// The record asked for does not exist.
+    NotFound,
+    /// The action does not fit the record's state (for example checking out twice).
+    Conflict,
+    /// The signed-in person's role may not do this.
+    Forbidden,
+    /// Nobody is signed in.
+    SignedOut,
+    /// The screen is locked.
+    Locked,
+    /// Wrong username, passphrase or PIN.
+    WrongCredentials,
+    /// Too many wrong attempts: wait before trying again.
+    Throttled,
+    /// The centre's data could not be read or written.
+    Storage,
+    /// Anything else; a bug.
+    Internal,
+}
+
+/// What a command answers when it fails.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ErrorBody {
+    pub kind: ErrorKind,
+    /// One sentence a volunteer understands.
+    pub message: String,
+    /// For `invalid`: each problem with the field it belongs to.
+    pub problems: Vec<Problem>,
+}

@@ -1,0 +1,4 @@
+//! The app's commands and session state, with no Tauri in sight: the desktop shell calls these.
+
+pub mod api;
+pub mod bindings;

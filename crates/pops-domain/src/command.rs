@@ -1,0 +1,124 @@
+//! Every command the app answers, and the one table of which roles may call it. The desktop shell
+//! checks this table before running any command; the UI reads a generated copy to hide what would be
+//! refused anyway.
+
+use crate::Role;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Who may call a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Callable without signing in (setting up, signing in, unlocking, reading the app's state).
+    Anyone,
+    /// Callable only by a signed-in, unlocked person holding one of these roles.
+    Roles(&'static [Role]),
+}
+
+const EVERY_ROLE: &[Role] = &Role::ALL;
+const MANAGER: &[Role] = &[Role::Manager];
+
+macro_rules! commands {
+    ($($variant:ident => $name:literal, $access:expr;)*) => {
+        /// A command of the app. The name is the command's name over IPC.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Command { $($variant,)* }
+
+        impl Command {
+            pub const ALL: &'static [Command] = &[$(Command::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Command::$variant => $name,)* }
+            }
+
+            pub fn access(self) -> Access {
+                match self { $(Command::$variant => $access,)* }
+            }
+        }
+    };
+}
+
+commands! {
+    GetAppState => "get_app_state", Access::Anyone;
+    SetUpCentre => "set_up_centre", Access::Anyone;
+    SignIn => "sign_in", Access::Anyone;
+    UnlockWithPin => "unlock_with_pin", Access::Anyone;
+    NoteActivity => "note_activity", Access::Anyone;
+    LockNow => "lock_now", Access::Roles(EVERY_ROLE);
+    SignOut => "sign_out", Access::Roles(EVERY_ROLE);
+    GetToday => "get_today", Access::Roles(EVERY_ROLE);
+    OpenVisitsSession => "open_visits_session", Access::Roles(EVERY_ROLE);
+    CheckInParty => "check_in_party", Access::Roles(EVERY_ROLE);
+    CheckOutParty => "check_out_party", Access::Roles(EVERY_ROLE);
+    ListAccounts => "list_accounts", Access::Roles(MANAGER);
+    AddAccount => "add_account", Access::Roles(MANAGER);
+    SetAccountRole => "set_account_role", Access::Roles(MANAGER);
+    DisableAccount => "disable_account", Access::Roles(MANAGER);
+    GetSettings => "get_settings", Access::Roles(MANAGER);
+    UpdateSettings => "update_settings", Access::Roles(MANAGER);
+    VerifyAuditLog => "verify_audit_log", Access::Roles(MANAGER);
+}
+
+impl Command {
+    /// Whether a person with `role` may call this command (`None`: nobody is signed in).
+    pub fn permits(self, role: Option<Role>) -> bool {
+        match (self.access(), role) {
+            (Access::Anyone, _) => true,
+            (Access::Roles(roles), Some(role)) => roles.contains(&role),
+            (Access::Roles(_), None) => false,
+        }
+    }
+}
+
+/// The table as the UI receives it: for each command, the roles that may call it
+/// (`null` when anyone may).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CommandAccess {
+    pub command: Command,
+    pub roles: Option<Vec<Role>>,
+}
+
+pub fn access_table() -> Vec<CommandAccess> {
+    Command::ALL
+        .iter()
+        .map(|&command| CommandAccess {
+            command,
+            roles: match command.access() {
+                Access::Anyone => None,
+                Access::Roles(r) => Some(r.to_vec()),
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_snake_case() {
+        let mut names: Vec<_> = Command::ALL.iter().map(|c| c.name()).collect();
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Command::ALL.len());
+    }
+
+    #[test]
+    fn serde_name_matches_ipc_name() {
+        for c in Command::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.name()));
+        }
+    }
+
+    #[test]
+    fn only_managers_manage_accounts() {
+        assert!(Command::AddAccount.permits(Some(Role::Manager)));
+        for r in [Role::Volunteer, Role::EarlyYears, Role::Coordinator] {
+            assert!(!Command::AddAccount.permits(Some(r)));
+        }
+        assert!(!Command::GetToday.permits(None));
+        assert!(Command::SignIn.permits(None));
+    }
+}
