@@ -1,0 +1,74 @@
+//! The centre's own row (one per database) and its settings.
+
+use crate::{Error, Result, Writer};
+use pops_domain::change::{Op, entity};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CentreRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub prison: String,
+    /// This installation's id (it becomes the hub's device id when enrolled).
+    pub device_id: Uuid,
+    pub created_at: String,
+}
+
+pub const DEFAULT_IDLE_LOCK_MINUTES: i32 = 5;
+
+pub fn create(w: &Writer<'_>, centre: &CentreRecord) -> Result<()> {
+    w.tx().execute(
+        "INSERT INTO centre (id, name, prison, device_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![centre.id.to_string(), centre.name, centre.prison, centre.device_id.to_string(), centre.created_at],
+    )?;
+    w.record(entity::CENTRE, centre.id, Op::Upsert, centre, "centre_set_up", &format!("prison={}", centre.prison))?;
+    Ok(())
+}
+
+pub fn get(conn: &Connection) -> Result<Option<CentreRecord>> {
+    conn.query_row("SELECT id, name, prison, device_id, created_at FROM centre LIMIT 1", [], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+    })
+    .optional()?
+    .map(|(id, name, prison, device, created_at)| {
+        let parse = |s: String| Uuid::parse_str(&s).map_err(|_| Error::Malformed("centre id".into()));
+        Ok(CentreRecord { id: parse(id)?, name, prison, device_id: parse(device)?, created_at })
+    })
+    .transpose()
+}
+
+fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+/// The settings record as it travels to head office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub idle_lock_minutes: i32,
+}
+
+pub fn settings(conn: &Connection) -> Result<Settings> {
+    let idle = setting(conn, "idle_lock_minutes")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
+    Ok(Settings { idle_lock_minutes: idle })
+}
+
+pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()> {
+    w.tx().execute(
+        "INSERT INTO setting (key, value) VALUES ('idle_lock_minutes', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [s.idle_lock_minutes.to_string()],
+    )?;
+    w.record(
+        entity::SETTINGS,
+        centre_id,
+        Op::Upsert,
+        s,
+        "settings_changed",
+        &format!("idle_lock_minutes={}", s.idle_lock_minutes),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! The centre's encrypted database and the key slots that open it. This is the only crate that
+//! knows SQL: schema and upgrades, the outbox of changes for head office, the hash-chained audit log,
+//! accounts, settings and the visits records.
+
+pub mod accounts;
+pub mod attempts;
+pub mod audit;
+pub mod centre;
+mod db;
+mod error;
+pub mod key;
+pub mod keyslots;
+pub mod outbox;
+pub mod schema;
+pub mod visits;
+
+pub use db::{Store, Writer};
+pub use error::{Error, Result};
+pub use key::DbKey;
+
+/// The database file's name inside the data directory.
+pub const DATABASE_FILE: &str = "centre.db";

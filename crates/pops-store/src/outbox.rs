@@ -1,0 +1,112 @@
+//! The outbox: every change of every record, numbered 1, 2, 3 … with no gaps, in the format of
+//! `shared/brief/sync.md`, waiting for head office.
+
+use crate::schema::VERSION;
+use crate::{Error, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use pops_domain::change::{Change, Op};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+pub(crate) fn append(
+    conn: &Connection,
+    entity: &str,
+    entity_id: Uuid,
+    op: Op,
+    payload: serde_json::Value,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Change> {
+    if !payload.is_object() {
+        return Err(Error::Malformed("a change's payload must be a JSON object".into()));
+    }
+    let seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0))?;
+    let change = Change {
+        change_id: Uuid::now_v7(),
+        seq,
+        entity: entity.into(),
+        entity_id,
+        op,
+        occurred_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        user_id,
+        schema_version: VERSION,
+        payload,
+    };
+    conn.execute(
+        "INSERT INTO outbox (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            change.seq,
+            change.change_id.to_string(),
+            change.entity,
+            change.entity_id.to_string(),
+            change.op.as_str(),
+            change.occurred_at,
+            change.user_id.to_string(),
+            change.schema_version,
+            change.payload.to_string(),
+        ],
+    )?;
+    Ok(change)
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|_| Error::Malformed("an outbox id is not a UUID".into()))
+}
+
+/// Changes after `after_seq`, oldest first, at most `limit`.
+pub fn changes_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Vec<Change>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload
+         FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after_seq, limit], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, i64>(7)?,
+            r.get::<_, String>(8)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload) = row?;
+        out.push(Change {
+            change_id: parse_uuid(&change_id)?,
+            seq,
+            entity,
+            entity_id: parse_uuid(&entity_id)?,
+            op: Op::parse(&op).ok_or_else(|| Error::Malformed("unknown outbox op".into()))?,
+            occurred_at,
+            user_id: parse_uuid(&user_id)?,
+            schema_version,
+            payload: serde_json::from_str(&payload)?,
+        });
+    }
+    Ok(out)
+}
+
+/// How many changes have not yet been acknowledged by head office.
+pub fn waiting(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM outbox WHERE acked_at IS NULL", [], |r| r.get(0))?)
+}
+
+/// The highest `seq` written, or 0.
+pub fn last_seq(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?)
+}
+
+/// The newest change about one record, if any.
+pub fn latest_for(conn: &Connection, entity_id: Uuid) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT MAX(seq) FROM outbox WHERE entity_id = ?1", [entity_id.to_string()], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .optional()?
+        .flatten())
+}
