@@ -1,4 +1,12 @@
-//! The app's commands and session state, with no Tauri in sight: the desktop shell calls these.
+//! The app's commands and session state (set-up, sign-in, PIN lock, roles), with no Tauri in sight:
+//! the desktop shell is a thin layer over [`App`].
 
 pub mod api;
+mod app;
 pub mod bindings;
+pub mod demo;
+mod error;
+pub mod time;
+
+pub use app::{App, Config, PIN_ATTEMPTS};
+pub use error::{Error, Result};

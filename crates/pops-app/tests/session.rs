@@ -1,0 +1,243 @@
+//! Set-up, sign-in, the growing delay after wrong passphrases, the PIN lock, the idle lock,
+//! accounts, and bad input: through the app's commands, on real encrypted files.
+
+mod common;
+
+use pops_app::api::*;
+use pops_app::{App, PIN_ATTEMPTS};
+use pops_domain::Role;
+use pops_domain::account::{AddAccountInput, DisableAccountInput};
+use pops_domain::centre::SetUpCentreInput;
+use pops_domain::visits::{AgeBands, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, Slot};
+use pops_store::keyslots::KeySlots;
+use std::time::Duration;
+
+fn fields(e: &pops_app::Error) -> Vec<&str> {
+    e.problems.iter().map(|p| p.field.as_str()).collect()
+}
+
+fn sign_in(app: &App, user: &str, pass: &str) -> Result<AppStateView, pops_app::Error> {
+    app.sign_in(SignInInput { username: user.into(), passphrase: pass.into() })
+}
+
+#[test]
+fn first_run_set_up_then_sign_in_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    assert_eq!(app.get_app_state().phase, Phase::NeedsSetup);
+    let result = app.set_up_centre(common::set_up_input()).unwrap();
+    assert_eq!(result.state.phase, Phase::Unlocked);
+    assert_eq!(result.state.user.as_ref().unwrap().role, Role::Manager);
+    assert_eq!(result.state.prison_label.as_deref(), Some("HMP Risley"));
+    assert_eq!(result.recovery_code.len(), 29);
+    // A second set-up is refused.
+    assert_eq!(app.set_up_centre(common::set_up_input()).unwrap_err().kind, ErrorKind::Conflict);
+    drop(app);
+
+    let app = App::start(common::config(dir.path())).unwrap();
+    let state = app.get_app_state();
+    assert_eq!(state.phase, Phase::SignedOut);
+    assert_eq!(state.centre_name.as_deref(), Some("Test Visitor Centre"));
+    let state = sign_in(&app, "  MANAGER.user ", common::PASSPHRASE).unwrap();
+    assert_eq!(state.phase, Phase::Unlocked);
+
+    // The recovery code head office keeps opens the same database.
+    let slots = KeySlots::load(dir.path()).unwrap().unwrap();
+    assert!(slots.open_with_recovery_code(&result.recovery_code).unwrap().is_some());
+}
+
+#[test]
+fn set_up_refuses_bad_input_field_by_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    let e = app
+        .set_up_centre(SetUpCentreInput {
+            centre_name: " ".into(),
+            prison: None,
+            display_name: "x".repeat(61),
+            username: "no spaces allowed".into(),
+            passphrase: "short".into(),
+            passphrase_confirm: "short".into(),
+            pin: "1234".into(),
+        })
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(fields(&e), ["centre_name", "prison", "display_name", "username", "passphrase", "pin"]);
+    let mut mismatch = common::set_up_input();
+    mismatch.passphrase_confirm = "a different passphrase".into();
+    assert_eq!(fields(&app.set_up_centre(mismatch).unwrap_err()), ["passphrase_confirm"]);
+    assert_eq!(app.get_app_state().phase, Phase::NeedsSetup);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
+}
+
+#[test]
+fn wrong_passphrases_are_refused_with_a_growing_delay_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    app.set_up_centre(common::set_up_input()).unwrap();
+    app.sign_out().unwrap();
+
+    let e = sign_in(&app, "manager.user", "").unwrap_err();
+    assert_eq!(fields(&e), ["passphrase"]);
+    for _ in 0..3 {
+        let e = sign_in(&app, "manager.user", "not the right one").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::WrongCredentials);
+        assert!(!e.message.contains("manager.user"));
+    }
+    // Now even the right passphrase must wait.
+    let e = sign_in(&app, "manager.user", common::PASSPHRASE).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled, "{e:?}");
+    assert!(e.message.contains("Wait"), "{}", e.message);
+    // A restart does not reset the delay.
+    drop(app);
+    let app = App::start(common::config(dir.path())).unwrap();
+    assert_eq!(sign_in(&app, "manager.user", common::PASSPHRASE).unwrap_err().kind, ErrorKind::Throttled);
+    std::thread::sleep(Duration::from_millis(2100));
+    sign_in(&app, "manager.user", common::PASSPHRASE).unwrap();
+
+    // Every attempt reached the audit log once the database was open again.
+    drop(app);
+    let slots = KeySlots::load(dir.path()).unwrap().unwrap();
+    let (_, key) = slots.open_with_passphrase("manager.user", common::PASSPHRASE).unwrap().unwrap();
+    let store = pops_store::Store::open(&dir.path().join(pops_store::DATABASE_FILE), &key).unwrap();
+    let actions: Vec<String> =
+        store.read(|c| pops_store::audit::recent(c, 100)).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "sign_in_failed").count(), 3);
+    assert_eq!(actions.iter().filter(|a| *a == "sign_in_throttled").count(), 2);
+    assert_eq!(store.read(pops_store::audit::verify).unwrap().problem, None);
+}
+
+#[test]
+fn the_pin_unlocks_a_locked_screen_until_too_many_wrong_tries() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    app.set_up_centre(common::set_up_input()).unwrap();
+    let state = app.lock_now().unwrap();
+    assert_eq!(state.phase, Phase::Locked);
+    assert_eq!(state.pin_attempts_left, Some(PIN_ATTEMPTS));
+    assert_eq!(app.get_today().unwrap_err().kind, ErrorKind::Locked);
+    let e = app.unlock_with_pin(UnlockWithPinInput { pin: "111112".into() }).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WrongCredentials);
+    assert!(e.message.contains("4 tries left"), "{}", e.message);
+    let state = app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap();
+    assert_eq!(state.phase, Phase::Unlocked);
+    app.get_today().unwrap();
+
+    app.lock_now().unwrap();
+    for _ in 0..PIN_ATTEMPTS {
+        let _ = app.unlock_with_pin(UnlockWithPinInput { pin: "111112".into() });
+    }
+    assert_eq!(app.get_app_state().phase, Phase::SignedOut);
+    assert_eq!(app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap_err().kind, ErrorKind::Conflict);
+    sign_in(&app, "manager.user", common::PASSPHRASE).unwrap();
+}
+
+#[test]
+fn the_screen_locks_itself_when_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config_idle(dir.path(), Duration::from_millis(300))).unwrap();
+    app.set_up_centre(common::set_up_input()).unwrap();
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(150));
+        app.note_activity();
+    }
+    assert_eq!(app.get_app_state().phase, Phase::Unlocked, "activity keeps it open");
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(app.lock_if_idle());
+    assert_eq!(app.get_app_state().phase, Phase::Locked);
+    assert_eq!(app.get_today().unwrap_err().kind, ErrorKind::Locked);
+    app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap();
+}
+
+#[test]
+fn a_disabled_account_loses_its_key_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    common::centre_with_every_role(&app);
+    let accounts = app.list_accounts().unwrap().accounts;
+    assert_eq!(accounts.len(), 4);
+    let volunteer = accounts.iter().find(|a| a.role == Role::Volunteer).unwrap().clone();
+    let me = app.get_app_state().user.unwrap().account_id;
+    assert_eq!(app.disable_account(DisableAccountInput { account_id: me }).unwrap_err().kind, ErrorKind::Conflict);
+    let disabled = app.disable_account(DisableAccountInput { account_id: volunteer.id }).unwrap();
+    assert!(!disabled.active);
+    assert!(!KeySlots::load(dir.path()).unwrap().unwrap().has_account_slot(volunteer.id));
+    assert_eq!(app.disable_account(DisableAccountInput { account_id: volunteer.id }).unwrap_err().kind, ErrorKind::Conflict);
+    app.sign_out().unwrap();
+    let e = sign_in(&app, &common::username(Role::Volunteer), common::PASSPHRASE).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WrongCredentials);
+}
+
+#[test]
+fn adding_an_account_refuses_bad_input_and_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    app.set_up_centre(common::set_up_input()).unwrap();
+    let good = AddAccountInput {
+        display_name: "Sam Jones".into(),
+        username: "sam.jones".into(),
+        role: Some(Role::Volunteer),
+        passphrase: "sam's long passphrase".into(),
+        passphrase_confirm: "sam's long passphrase".into(),
+        pin: "582047".into(),
+    };
+    let e = app.add_account(AddAccountInput { role: None, pin: "12".into(), ..good.clone() }).unwrap_err();
+    assert_eq!(fields(&e), ["pin", "role"]);
+    app.add_account(good.clone()).unwrap();
+    let e = app.add_account(AddAccountInput { username: "SAM.JONES".into(), ..good }).unwrap_err();
+    assert_eq!(fields(&e), ["username"]);
+    assert_eq!(app.list_accounts().unwrap().accounts.len(), 2);
+    // The new person can sign in with their own passphrase, and their PIN unlocks their screen.
+    app.sign_out().unwrap();
+    sign_in(&app, "sam.jones", "sam's long passphrase").unwrap();
+    app.lock_now().unwrap();
+    app.unlock_with_pin(UnlockWithPinInput { pin: "582047".into() }).unwrap();
+}
+
+#[test]
+fn the_front_desk_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    common::centre_with_every_role(&app);
+    common::sign_in_as(&app, Role::Volunteer);
+    let today = app.get_today().unwrap();
+    assert!(today.sessions.is_empty());
+    let e = app.open_visits_session(OpenVisitsSessionInput { slot: None }).unwrap_err();
+    assert_eq!(fields(&e), ["slot"]);
+    let session = app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Afternoon) }).unwrap();
+    assert_eq!(
+        app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Afternoon) }).unwrap_err().kind,
+        ErrorKind::Conflict
+    );
+    let party = |adults, children| CheckInPartyInput {
+        session_id: Some(session.id),
+        adults,
+        children,
+        first_time: true,
+        lead_name: String::new(),
+    };
+    let e = app.check_in_party(party(0, AgeBands::default())).unwrap_err();
+    assert_eq!(fields(&e), ["adults"]);
+    let e = app.check_in_party(party(1, AgeBands { age_5_11: 40, ..Default::default() })).unwrap_err();
+    assert_eq!(fields(&e), ["children.age_5_11"]);
+    let a = app.check_in_party(party(2, AgeBands { age_0_1: 1, age_5_11: 1, ..Default::default() })).unwrap();
+    let b = app.check_in_party(party(1, AgeBands::default())).unwrap();
+    let today = app.get_today().unwrap();
+    assert_eq!(today.counts.parties, 2);
+    assert_eq!(today.counts.adults, 3);
+    assert_eq!(today.counts.children, 2);
+    assert_eq!(today.counts.on_site_people, 5);
+    assert_eq!(today.on_site.iter().map(|c| c.id).collect::<Vec<_>>(), [b.id, a.id], "newest first");
+    app.check_out_party(CheckOutPartyInput { check_in_id: a.id }).unwrap();
+    let e = app.check_out_party(CheckOutPartyInput { check_in_id: a.id }).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert!(e.message.contains("already been checked out"));
+    let e = app.check_out_party(CheckOutPartyInput { check_in_id: uuid::Uuid::now_v7() }).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    let e = app.check_in_party(CheckInPartyInput { session_id: Some(uuid::Uuid::now_v7()), ..party(1, AgeBands::default()) }).unwrap_err();
+    assert_eq!(fields(&e), ["session_id"]);
+    let today = app.get_today().unwrap();
+    assert_eq!(today.counts.on_site_parties, 1);
+    assert_eq!(today.left.len(), 1);
+    assert_eq!(today.sessions[0].counts.parties, 2);
+}
