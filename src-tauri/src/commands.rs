@@ -1,0 +1,184 @@
+//! The Tauri commands: one line each, handing the input to `pops-app` on a blocking thread (key
+//! derivation takes a third of a second, and the window must never wait on it).
+
+use pops_app::api::*;
+use pops_app::{App, Error};
+use pops_domain::account::{Account, AddAccountInput, DisableAccountInput, SetAccountRoleInput};
+use pops_domain::centre::SetUpCentreInput;
+use pops_domain::visits::{CheckIn, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, TodayView, VisitsSession};
+use std::sync::Arc;
+use tauri::State;
+
+type Shared<'a> = State<'a, Arc<App>>;
+
+async fn blocking<T: Send + 'static>(
+    app: &Shared<'_>,
+    f: impl FnOnce(&App) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let app = Arc::clone(app);
+    tauri::async_runtime::spawn_blocking(move || f(&app))
+        .await
+        .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "Something went wrong inside the app. Try again.")))
+}
+
+#[tauri::command]
+async fn get_app_state(app: Shared<'_>) -> Result<AppStateView, Error> {
+    blocking(&app, |a| Ok(a.get_app_state())).await
+}
+
+#[tauri::command]
+async fn set_up_centre(app: Shared<'_>, input: SetUpCentreInput) -> Result<SetUpResult, Error> {
+    blocking(&app, move |a| a.set_up_centre(input)).await
+}
+
+#[tauri::command]
+async fn sign_in(app: Shared<'_>, input: SignInInput) -> Result<AppStateView, Error> {
+    blocking(&app, move |a| a.sign_in(input)).await
+}
+
+#[tauri::command]
+async fn unlock_with_pin(app: Shared<'_>, input: UnlockWithPinInput) -> Result<AppStateView, Error> {
+    blocking(&app, move |a| a.unlock_with_pin(input)).await
+}
+
+#[tauri::command]
+async fn note_activity(app: Shared<'_>) -> Result<(), Error> {
+    blocking(&app, |a| {
+        a.note_activity();
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn lock_now(app: Shared<'_>) -> Result<AppStateView, Error> {
+    blocking(&app, |a| a.lock_now()).await
+}
+
+#[tauri::command]
+async fn sign_out(app: Shared<'_>) -> Result<AppStateView, Error> {
+    blocking(&app, |a| a.sign_out()).await
+}
+
+#[tauri::command]
+async fn get_today(app: Shared<'_>) -> Result<TodayView, Error> {
+    blocking(&app, |a| a.get_today()).await
+}
+
+#[tauri::command]
+async fn open_visits_session(app: Shared<'_>, input: OpenVisitsSessionInput) -> Result<VisitsSession, Error> {
+    blocking(&app, move |a| a.open_visits_session(input)).await
+}
+
+#[tauri::command]
+async fn check_in_party(app: Shared<'_>, input: CheckInPartyInput) -> Result<CheckIn, Error> {
+    blocking(&app, move |a| a.check_in_party(input)).await
+}
+
+#[tauri::command]
+async fn check_out_party(app: Shared<'_>, input: CheckOutPartyInput) -> Result<CheckIn, Error> {
+    blocking(&app, move |a| a.check_out_party(input)).await
+}
+
+#[tauri::command]
+async fn list_accounts(app: Shared<'_>) -> Result<AccountList, Error> {
+    blocking(&app, |a| a.list_accounts()).await
+}
+
+#[tauri::command]
+async fn add_account(app: Shared<'_>, input: AddAccountInput) -> Result<Account, Error> {
+    blocking(&app, move |a| a.add_account(input)).await
+}
+
+#[tauri::command]
+async fn set_account_role(app: Shared<'_>, input: SetAccountRoleInput) -> Result<Account, Error> {
+    blocking(&app, move |a| a.set_account_role(input)).await
+}
+
+#[tauri::command]
+async fn disable_account(app: Shared<'_>, input: DisableAccountInput) -> Result<Account, Error> {
+    blocking(&app, move |a| a.disable_account(input)).await
+}
+
+#[tauri::command]
+async fn get_settings(app: Shared<'_>) -> Result<SettingsView, Error> {
+    blocking(&app, |a| a.get_settings()).await
+}
+
+#[tauri::command]
+async fn update_settings(app: Shared<'_>, input: UpdateSettingsInput) -> Result<SettingsView, Error> {
+    blocking(&app, move |a| a.update_settings(input)).await
+}
+
+#[tauri::command]
+async fn verify_audit_log(app: Shared<'_>) -> Result<AuditReport, Error> {
+    blocking(&app, |a| a.verify_audit_log()).await
+}
+
+macro_rules! register {
+    ($($command:ident),* $(,)?) => {
+        /// The IPC handler for every command.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($command),*]
+        }
+        /// The names registered with `handler`, for the test below.
+        #[cfg(test)]
+        const REGISTERED: &[&str] = &[$(stringify!($command)),*];
+    };
+}
+
+register![
+    get_app_state,
+    set_up_centre,
+    sign_in,
+    unlock_with_pin,
+    note_activity,
+    lock_now,
+    sign_out,
+    get_today,
+    open_visits_session,
+    check_in_party,
+    check_out_party,
+    list_accounts,
+    add_account,
+    set_account_role,
+    disable_account,
+    get_settings,
+    update_settings,
+    verify_audit_log,
+];
+
+#[cfg(test)]
+mod tests {
+    use pops_domain::command::Command;
+
+    #[test]
+    fn registered_commands_are_exactly_the_role_table() {
+        let mut registered: Vec<&str> = super::REGISTERED.to_vec();
+        let mut table: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        registered.sort_unstable();
+        table.sort_unstable();
+        assert_eq!(registered, table);
+    }
+
+    #[test]
+    fn the_capability_grants_exactly_the_app_commands() {
+        let text = include_str!("../capabilities/main.json");
+        let cap: serde_json::Value = serde_json::from_str(text).expect("capability JSON");
+        let mut granted: Vec<String> = cap["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| !p.starts_with("core:event:"))
+            .map(String::from)
+            .collect();
+        let mut wanted: Vec<String> =
+            Command::ALL.iter().map(|c| format!("allow-{}", c.name().replace('_', "-"))).collect();
+        granted.sort();
+        wanted.sort();
+        assert_eq!(granted, wanted, "capabilities/main.json must grant the app's commands and nothing else");
+        let events: Vec<&str> = cap["permissions"].as_array().expect("permissions").iter().filter_map(|p| p.as_str()).filter(|p| p.starts_with("core:")).collect();
+        assert_eq!(events, ["core:event:allow-listen", "core:event:allow-unlisten"]);
+    }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { type KeyLike, shortcutFor } from './keys';
+
+const key = (k: Partial<KeyLike>): KeyLike => ({
+  key: '',
+  code: '',
+  altKey: false,
+  ctrlKey: false,
+  metaKey: false,
+  shiftKey: false,
+  ...k,
+});
+
+describe('shortcutFor', () => {
+  it('knows F9', () => {
+    expect(shortcutFor(key({ key: 'F9', code: 'F9' }))).toEqual({ kind: 'privacy' });
+  });
+
+  it('knows Alt+digit by the physical key', () => {
+    expect(shortcutFor(key({ key: '¡', code: 'Digit1', altKey: true }))).toEqual({ kind: 'place', key: '1' });
+    expect(shortcutFor(key({ key: '7', code: 'Numpad7', altKey: true }))).toEqual({ kind: 'place', key: '7' });
+  });
+
+  it('knows Alt+N', () => {
+    expect(shortcutFor(key({ key: 'n', code: 'KeyN', altKey: true }))).toEqual({ kind: 'new_check_in' });
+  });
+
+  it('ignores plain keys and other modifiers', () => {
+    expect(shortcutFor(key({ key: '1', code: 'Digit1' }))).toBeNull();
+    expect(shortcutFor(key({ key: 'n', code: 'KeyN', altKey: true, ctrlKey: true }))).toBeNull();
+    expect(shortcutFor(key({ key: 'N', code: 'KeyN', altKey: true, shiftKey: true }))).toBeNull();
+  });
+});
