@@ -56,9 +56,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
             }
             "--weeks" if demo => {
                 let v = value("--weeks")?;
-                weeks = Some(v.parse().ok().filter(|n| (1..=52).contains(n)).ok_or_else(|| {
-                    format!("--weeks must be a whole number from 1 to 52, not {v:?}")
-                })?);
+                weeks = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| (1..=52).contains(n))
+                        .ok_or_else(|| format!("--weeks must be a whole number from 1 to 52, not {v:?}"))?,
+                );
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -67,7 +70,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
         let data_dir = data_dir.ok_or("demo needs --data-dir DIR (an empty folder for the training centre)")?;
         return Ok(Invocation::Demo { data_dir, weeks: weeks.unwrap_or(3) });
     }
-    Ok(Invocation::Run { data_dir: match data_dir { Some(d) => d, None => default_data_dir()? }, idle_lock: idle })
+    Ok(Invocation::Run {
+        data_dir: match data_dir {
+            Some(d) => d,
+            None => default_data_dir()?,
+        },
+        idle_lock: idle,
+    })
 }
 
 pub fn run_demo(dir: &Path, weeks: i64) -> i32 {
@@ -115,7 +124,10 @@ mod tests {
             Invocation::Run { data_dir: "/x".into(), idle_lock: Some(Duration::from_secs(3)) }
         );
         assert_eq!(p(&["demo", "--data-dir", "/d"]).unwrap(), Invocation::Demo { data_dir: "/d".into(), weeks: 3 });
-        assert_eq!(p(&["demo", "--data-dir", "/d", "--weeks", "5"]).unwrap(), Invocation::Demo { data_dir: "/d".into(), weeks: 5 });
+        assert_eq!(
+            p(&["demo", "--data-dir", "/d", "--weeks", "5"]).unwrap(),
+            Invocation::Demo { data_dir: "/d".into(), weeks: 5 }
+        );
         assert_eq!(p(&["--help"]).unwrap(), Invocation::Help);
     }
 

@@ -5,7 +5,9 @@ use pops_app::api::*;
 use pops_app::{App, Error};
 use pops_domain::account::{Account, AddAccountInput, DisableAccountInput, SetAccountRoleInput};
 use pops_domain::centre::SetUpCentreInput;
-use pops_domain::visits::{CheckIn, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, TodayView, VisitsSession};
+use pops_domain::visits::{
+    CheckIn, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, TodayView, VisitsSession,
+};
 use std::sync::Arc;
 use tauri::State;
 
@@ -178,7 +180,13 @@ mod tests {
         granted.sort();
         wanted.sort();
         assert_eq!(granted, wanted, "capabilities/main.json must grant the app's commands and nothing else");
-        let events: Vec<&str> = cap["permissions"].as_array().expect("permissions").iter().filter_map(|p| p.as_str()).filter(|p| p.starts_with("core:")).collect();
+        let events: Vec<&str> = cap["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("core:"))
+            .collect();
         assert_eq!(events, ["core:event:allow-listen", "core:event:allow-unlisten"]);
     }
 }

@@ -16,9 +16,7 @@ pub const STATE_EVENT: &str = "app-state-changed";
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("POPS_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("POPS_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let code = match cli::parse(std::env::args().skip(1)) {
@@ -67,8 +65,7 @@ fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>) -> i32 {
                 .min_inner_size(1024.0, 640.0)
                 // Only the app's own pages: nothing remote is ever loaded.
                 .on_navigation(|url| {
-                    matches!(url.scheme(), "tauri")
-                        || matches!(url.host_str(), Some("tauri.localhost"))
+                    matches!(url.scheme(), "tauri") || matches!(url.host_str(), Some("tauri.localhost"))
                 })
                 .build()?;
             let handle = tauri_app.handle().clone();

@@ -95,7 +95,8 @@ impl App {
             Error::new(ErrorKind::Storage, "The app cannot create its data folder. Check the folder's permissions.")
         })?;
         let slots = KeySlots::load(&config.data_dir)?;
-        let idle_lock = config.idle_lock.unwrap_or(Duration::from_secs(60 * centre_store::DEFAULT_IDLE_LOCK_MINUTES as u64));
+        let idle_lock =
+            config.idle_lock.unwrap_or(Duration::from_secs(60 * centre_store::DEFAULT_IDLE_LOCK_MINUTES as u64));
         Ok(App { config, inner: Mutex::new(Inner { slots, session: Session::SignedOut, idle_lock }) })
     }
 
@@ -243,7 +244,8 @@ impl App {
             device_id: Uuid::now_v7(),
             created_at: time::rfc3339(at),
         };
-        let pin_key = WrappedKey::seal(&key, setup.manager.pin.as_bytes(), &accounts::pin_context(account.id), self.config.kdf)?;
+        let pin_key =
+            WrappedKey::seal(&key, setup.manager.pin.as_bytes(), &accounts::pin_context(account.id), self.config.kdf)?;
         store.write(Some(account.id), at, |w| {
             centre_store::create(w, &centre)?;
             accounts::insert(w, &account, &pin_key)?;
@@ -279,7 +281,13 @@ impl App {
 
     /// Opens the database with a key just unwrapped, writes the held audit entries and `action`,
     /// and answers the open store with the account.
-    fn open_for(&self, key: &DbKey, account_id: Uuid, attempts: &mut Attempts, action: &str) -> Result<(Store, Account, Uuid)> {
+    fn open_for(
+        &self,
+        key: &DbKey,
+        account_id: Uuid,
+        attempts: &mut Attempts,
+        action: &str,
+    ) -> Result<(Store, Account, Uuid)> {
         let mut store = Store::open(&self.config.data_dir.join(DATABASE_FILE), key)?;
         let (account, _) = store.read(|c| accounts::get(c, account_id))?.ok_or_else(|| {
             Error::new(ErrorKind::WrongCredentials, "This account no longer exists. Ask the centre manager.")
@@ -297,7 +305,10 @@ impl App {
         attempts.last_failure_at = None;
         attempts.save(&self.config.data_dir)?;
         if !account.active {
-            return Err(Error::new(ErrorKind::WrongCredentials, "This account has been disabled. Ask the centre manager."));
+            return Err(Error::new(
+                ErrorKind::WrongCredentials,
+                "This account has been disabled. Ask the centre manager.",
+            ));
         }
         Ok((store, account, centre.id))
     }
@@ -328,7 +339,10 @@ impl App {
             let secs = wait.num_seconds().max(1);
             return Err(Error::new(
                 ErrorKind::Throttled,
-                format!("Too many wrong attempts. Wait {secs} second{} and try again.", if secs == 1 { "" } else { "s" }),
+                format!(
+                    "Too many wrong attempts. Wait {secs} second{} and try again.",
+                    if secs == 1 { "" } else { "s" }
+                ),
             ));
         }
         let Some((account_id, key)) = slots.open_with_passphrase(&username, &input.passphrase)? else {
@@ -345,10 +359,11 @@ impl App {
             Ok(x) => x,
             Err(e) => {
                 // A disabled account's slot that outlived a crash: remove it now.
-                if let Some(slots) = inner.slots.as_mut() {
-                    if e.kind == ErrorKind::WrongCredentials && slots.remove_account_slot(account_id) {
-                        let _ = slots.save(dir);
-                    }
+                if let Some(slots) = inner.slots.as_mut()
+                    && e.kind == ErrorKind::WrongCredentials
+                    && slots.remove_account_slot(account_id)
+                {
+                    let _ = slots.save(dir);
                 }
                 return Err(e);
             }
@@ -455,7 +470,9 @@ impl App {
 
     pub fn open_visits_session(&self, input: OpenVisitsSessionInput) -> Result<VisitsSession> {
         let mut g = self.unlocked(Command::OpenVisitsSession)?;
-        let slot = input.slot.ok_or_else(|| Error::field("slot", "Choose which session to open: morning, afternoon or evening"))?;
+        let slot = input
+            .slot
+            .ok_or_else(|| Error::field("slot", "Choose which session to open: morning, afternoon or evening"))?;
         let u = g.unlocked_mut();
         let at = now();
         let date = time::london_date(at);
@@ -467,10 +484,9 @@ impl App {
         let party = visits::check_party(&input)?;
         let u = g.unlocked_mut();
         let at = now();
-        let session = u
-            .store
-            .read(|c| pops_store::visits::session(c, party.session_id))?
-            .ok_or_else(|| Error::field("session_id", "That visits session could not be found: open today's session"))?;
+        let session = u.store.read(|c| pops_store::visits::session(c, party.session_id))?.ok_or_else(|| {
+            Error::field("session_id", "That visits session could not be found: open today's session")
+        })?;
         if session.date != time::london_date(at) {
             return Err(Error::field("session_id", "That session was on another day: open today's session first"));
         }
@@ -501,7 +517,10 @@ impl App {
         };
         let taken = u.store.read(|c| Ok(accounts::list(c)?.iter().any(|a| a.username == fields.username)))?;
         if taken {
-            return Err(Error::field("username", format!("The username {} is already taken: choose another", fields.username)));
+            return Err(Error::field(
+                "username",
+                format!("The username {} is already taken: choose another", fields.username),
+            ));
         }
         let at = now();
         let new = Account {
@@ -528,7 +547,8 @@ impl App {
     pub fn set_account_role(&self, input: SetAccountRoleInput) -> Result<Account> {
         let mut g = self.unlocked(Command::SetAccountRole)?;
         let u = g.unlocked_mut();
-        let account = u.store.write(Some(u.user.account_id), now(), |w| accounts::set_role(w, input.account_id, input.role))?;
+        let account =
+            u.store.write(Some(u.user.account_id), now(), |w| accounts::set_role(w, input.account_id, input.role))?;
         if account.id == u.user.account_id {
             u.user.role = account.role;
         }
@@ -578,7 +598,11 @@ impl App {
         let v = u.store.read(audit::verify)?;
         let detail = if v.problem.is_none() { "intact" } else { "broken" };
         u.store.write(Some(u.user.account_id), now(), |w| w.audit("audit_verified", None, None, detail))?;
-        Ok(AuditReport { intact: v.problem.is_none(), entries: i32::try_from(v.entries).unwrap_or(i32::MAX), problem: v.problem })
+        Ok(AuditReport {
+            intact: v.problem.is_none(),
+            entries: i32::try_from(v.entries).unwrap_or(i32::MAX),
+            problem: v.problem,
+        })
     }
 }
 

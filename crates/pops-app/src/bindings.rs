@@ -53,9 +53,7 @@ pub fn typescript() -> String {
         ErrorKind,
         ErrorBody,
     ];
-    let mut out = String::from(
-        "// Generated from the Rust types by `cargo xtask codegen`. Do not edit by hand.\n\n",
-    );
+    let mut out = String::from("// Generated from the Rust types by `cargo xtask codegen`. Do not edit by hand.\n\n");
     for d in decls {
         out.push_str(&d);
         out.push_str("\n\n");

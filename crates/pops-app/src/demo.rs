@@ -25,10 +25,34 @@ pub struct DemoAccount {
 }
 
 pub const ACCOUNTS: [DemoAccount; 4] = [
-    DemoAccount { role: Role::Manager, username: "manager", display_name: "Morgan Training", passphrase: "training manager pass", pin: "246810" },
-    DemoAccount { role: Role::Volunteer, username: "volunteer", display_name: "Val Training", passphrase: "training volunteer pass", pin: "135790" },
-    DemoAccount { role: Role::EarlyYears, username: "earlyyears", display_name: "Eli Training", passphrase: "training early years", pin: "975310" },
-    DemoAccount { role: Role::Coordinator, username: "coordinator", display_name: "Cam Training", passphrase: "training coordinator", pin: "864200" },
+    DemoAccount {
+        role: Role::Manager,
+        username: "manager",
+        display_name: "Morgan Training",
+        passphrase: "training manager pass",
+        pin: "246810",
+    },
+    DemoAccount {
+        role: Role::Volunteer,
+        username: "volunteer",
+        display_name: "Val Training",
+        passphrase: "training volunteer pass",
+        pin: "135790",
+    },
+    DemoAccount {
+        role: Role::EarlyYears,
+        username: "earlyyears",
+        display_name: "Eli Training",
+        passphrase: "training early years",
+        pin: "975310",
+    },
+    DemoAccount {
+        role: Role::Coordinator,
+        username: "coordinator",
+        display_name: "Cam Training",
+        passphrase: "training coordinator",
+        pin: "864200",
+    },
 ];
 
 /// What was built.
@@ -58,8 +82,16 @@ impl Dice {
     }
 }
 
-const FAMILY_NAMES: [&str; 8] =
-    ["Practice Family One", "Practice Family Two", "Sample Household", "Training Visitor", "Example Family", "Demo Party", "Test Family North", "Test Family South"];
+const FAMILY_NAMES: [&str; 8] = [
+    "Practice Family One",
+    "Practice Family Two",
+    "Sample Household",
+    "Training Visitor",
+    "Example Family",
+    "Demo Party",
+    "Test Family North",
+    "Test Family South",
+];
 
 fn london(date: NaiveDate, minutes_after_midnight: i64) -> Option<DateTime<Utc>> {
     let t = NaiveTime::from_hms_opt(0, 0, 0)? + Duration::minutes(minutes_after_midnight);
@@ -92,7 +124,12 @@ pub fn build(dir: &Path, today: DateTime<Utc>, weeks: i64) -> Result<DemoSummary
         })?;
         ids.push(account.id);
     }
-    let manager_id = set_up.state.user.as_ref().map(|u| u.account_id).ok_or_else(|| Error::new(ErrorKind::Internal, "no manager after set-up"))?;
+    let manager_id = set_up
+        .state
+        .user
+        .as_ref()
+        .map(|u| u.account_id)
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "no manager after set-up"))?;
     ids.push(manager_id);
     app.sign_out()?;
     drop(app);
@@ -138,9 +175,9 @@ pub fn build(dir: &Path, today: DateTime<Utc>, weeks: i64) -> Result<DemoSummary
                     }
                 }
                 let adults = if adults == 0 && children.total() == 0 { 1 } else { adults };
-                let lead_name = dice
-                    .chance(12)
-                    .then(|| FAMILY_NAMES[usize::try_from(dice.below(FAMILY_NAMES.len() as u64)).unwrap_or(0)].to_string());
+                let lead_name = dice.chance(12).then(|| {
+                    FAMILY_NAMES[usize::try_from(dice.below(FAMILY_NAMES.len() as u64)).unwrap_or(0)].to_string()
+                });
                 let party = PartyArrival {
                     session_id: session.id,
                     adults: i32::try_from(adults).unwrap_or(1),

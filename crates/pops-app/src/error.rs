@@ -50,7 +50,10 @@ impl From<pops_store::Error> for Error {
     fn from(e: pops_store::Error) -> Self {
         use pops_store::Error as S;
         match e {
-            S::NotFound(what) => Error::new(ErrorKind::NotFound, format!("That {what} could not be found: it may have been removed. Refresh and try again.")),
+            S::NotFound(what) => Error::new(
+                ErrorKind::NotFound,
+                format!("That {what} could not be found: it may have been removed. Refresh and try again."),
+            ),
             S::Conflict(message) => Error::new(ErrorKind::Conflict, message),
             S::TooNew { .. } => Error::new(
                 ErrorKind::Storage,

@@ -1,5 +1,6 @@
 //! The whole role matrix: every command called as every role (and as nobody), against the one table
 //! in `pops_domain::command`. A command added without a line here does not compile.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -30,7 +31,9 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
         Command::LockNow => app.lock_now().map(drop),
         Command::SignOut => app.sign_out().map(drop),
         Command::GetToday => app.get_today().map(drop),
-        Command::OpenVisitsSession => app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Evening) }).map(drop),
+        Command::OpenVisitsSession => {
+            app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Evening) }).map(drop)
+        }
         Command::CheckInParty => app
             .check_in_party(CheckInPartyInput {
                 session_id: Some(Uuid::now_v7()),

@@ -1,5 +1,6 @@
 //! Set-up, sign-in, the growing delay after wrong passphrases, the PIN lock, the idle lock,
 //! accounts, and bad input: through the app's commands, on real encrypted files.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -128,7 +129,10 @@ fn the_pin_unlocks_a_locked_screen_until_too_many_wrong_tries() {
         let _ = app.unlock_with_pin(UnlockWithPinInput { pin: "111112".into() });
     }
     assert_eq!(app.get_app_state().phase, Phase::SignedOut);
-    assert_eq!(app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap_err().kind, ErrorKind::Conflict);
+    assert_eq!(
+        app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap_err().kind,
+        ErrorKind::Conflict
+    );
     sign_in(&app, "manager.user", common::PASSPHRASE).unwrap();
 }
 
@@ -162,7 +166,10 @@ fn a_disabled_account_loses_its_key_slot() {
     let disabled = app.disable_account(DisableAccountInput { account_id: volunteer.id }).unwrap();
     assert!(!disabled.active);
     assert!(!KeySlots::load(dir.path()).unwrap().unwrap().has_account_slot(volunteer.id));
-    assert_eq!(app.disable_account(DisableAccountInput { account_id: volunteer.id }).unwrap_err().kind, ErrorKind::Conflict);
+    assert_eq!(
+        app.disable_account(DisableAccountInput { account_id: volunteer.id }).unwrap_err().kind,
+        ErrorKind::Conflict
+    );
     app.sign_out().unwrap();
     let e = sign_in(&app, &common::username(Role::Volunteer), common::PASSPHRASE).unwrap_err();
     assert_eq!(e.kind, ErrorKind::WrongCredentials);
@@ -234,7 +241,9 @@ fn the_front_desk_day() {
     assert!(e.message.contains("already been checked out"));
     let e = app.check_out_party(CheckOutPartyInput { check_in_id: uuid::Uuid::now_v7() }).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    let e = app.check_in_party(CheckInPartyInput { session_id: Some(uuid::Uuid::now_v7()), ..party(1, AgeBands::default()) }).unwrap_err();
+    let e = app
+        .check_in_party(CheckInPartyInput { session_id: Some(uuid::Uuid::now_v7()), ..party(1, AgeBands::default()) })
+        .unwrap_err();
     assert_eq!(fields(&e), ["session_id"]);
     let today = app.get_today().unwrap();
     assert_eq!(today.counts.on_site_parties, 1);

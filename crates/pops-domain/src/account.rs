@@ -109,7 +109,8 @@ pub fn check_pin(problems: &mut Problems, field: &str, pin: &str) -> bool {
     } else if pin.len() < PIN_MIN_DIGITS || pin.len() > PIN_MAX_DIGITS {
         problems.add(field, format!("The PIN must be {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits"));
         false
-    } else if pin.chars().all(|c| Some(c) == pin.chars().next()) || "0123456789012".contains(pin) || "9876543210987".contains(pin) {
+    } else if pin.chars().all(|c| pin.starts_with(c)) || "0123456789012".contains(pin) || "9876543210987".contains(pin)
+    {
         problems.add(field, "Choose a PIN that is harder to guess than a repeated or sequential number");
         false
     } else {
@@ -133,11 +134,12 @@ pub fn check_new_account(
     let user = check_username(problems, username);
     let pass_ok = check_passphrase(problems, "passphrase", passphrase);
     let mut confirm_ok = true;
-    if let Some(confirm) = confirm {
-        if pass_ok && confirm != passphrase {
-            problems.add("passphrase_confirm", "The two passphrases are different: type the same passphrase twice");
-            confirm_ok = false;
-        }
+    if let Some(confirm) = confirm
+        && pass_ok
+        && confirm != passphrase
+    {
+        problems.add("passphrase_confirm", "The two passphrases are different: type the same passphrase twice");
+        confirm_ok = false;
     }
     let pin_ok = check_pin(problems, "pin", pin);
     match (display, user) {

@@ -1,7 +1,7 @@
 //! The centre itself: which prison it serves, its name, and the first-run set-up input.
 
-use crate::account::{check_new_account, NewAccountFields};
-use crate::error::{clean_text, Invalid, Problems};
+use crate::account::{NewAccountFields, check_new_account};
+use crate::error::{Invalid, Problems, clean_text};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -131,9 +131,7 @@ pub fn check_set_up(input: &SetUpCentreInput) -> Result<CentreSetup, Invalid> {
     );
     problems.finish()?;
     match (centre_name, input.prison, manager) {
-        (Some(centre_name), Some(prison), Some(fields)) => {
-            Ok(CentreSetup { centre_name, prison, manager: fields })
-        }
+        (Some(centre_name), Some(prison), Some(fields)) => Ok(CentreSetup { centre_name, prison, manager: fields }),
         _ => Err(Invalid::one("centre_name", "Check the details and try again")),
     }
 }

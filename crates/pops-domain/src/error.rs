@@ -41,13 +41,7 @@ impl Problems {
 
 /// Checks a free-text field: trims it, refuses control characters and text over `max` characters.
 /// Returns the trimmed text, or `None` when it is empty.
-pub fn clean_text(
-    problems: &mut Problems,
-    field: &str,
-    label: &str,
-    value: &str,
-    max: usize,
-) -> Option<String> {
+pub fn clean_text(problems: &mut Problems, field: &str, label: &str, value: &str, max: usize) -> Option<String> {
     let trimmed = value.trim();
     if trimmed.chars().count() > max {
         problems.add(field, format!("{label} must be {max} characters or fewer"));

@@ -128,7 +128,10 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
     if input.adults < 0 {
         p.add("adults", "The number of adults cannot be less than 0");
     } else if input.adults > MAX_ADULTS {
-        p.add("adults", format!("A party can have at most {MAX_ADULTS} adults: check in a larger group as separate parties"));
+        p.add(
+            "adults",
+            format!("A party can have at most {MAX_ADULTS} adults: check in a larger group as separate parties"),
+        );
     }
     let mut bands_ok = true;
     for (field, label, n) in input.children.bands() {
@@ -142,7 +145,12 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
     }
     let children = input.children.total();
     if bands_ok && children > MAX_CHILDREN {
-        p.add("children", format!("A party can have at most {MAX_CHILDREN} children in all: check in a larger group as separate parties"));
+        p.add(
+            "children",
+            format!(
+                "A party can have at most {MAX_CHILDREN} children in all: check in a larger group as separate parties"
+            ),
+        );
     }
     if input.adults == 0 && children == 0 {
         p.add("adults", "Enter the number of people in the party: at least 1 adult or child");
@@ -150,7 +158,13 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
     let lead_name = clean_text(&mut p, "lead_name", "The lead visitor's name", &input.lead_name, LEAD_NAME_MAX_CHARS);
     p.finish()?;
     let session_id = input.session_id.ok_or_else(|| Invalid::one("session_id", "Open today's visits session first"))?;
-    Ok(PartyArrival { session_id, adults: input.adults, children: input.children, first_time: input.first_time, lead_name })
+    Ok(PartyArrival {
+        session_id,
+        adults: input.adults,
+        children: input.children,
+        first_time: input.first_time,
+        lead_name,
+    })
 }
 
 /// Counts for one session or a whole day.
@@ -203,7 +217,13 @@ mod tests {
     use super::*;
 
     fn input(adults: i32, children: AgeBands) -> CheckInPartyInput {
-        CheckInPartyInput { session_id: Some(Uuid::nil()), adults, children, first_time: true, lead_name: String::new() }
+        CheckInPartyInput {
+            session_id: Some(Uuid::nil()),
+            adults,
+            children,
+            first_time: true,
+            lead_name: String::new(),
+        }
     }
 
     fn fields(e: Invalid) -> Vec<String> {

@@ -34,11 +34,10 @@ fn decode(row: (String, String, String, String, bool, String, String)) -> Result
 }
 
 pub fn insert(w: &Writer<'_>, account: &Account, pin_key: &WrappedKey) -> Result<()> {
-    let taken: bool = w.tx().query_row(
-        "SELECT EXISTS (SELECT 1 FROM account WHERE username = ?1)",
-        [&account.username],
-        |r| r.get(0),
-    )?;
+    let taken: bool =
+        w.tx().query_row("SELECT EXISTS (SELECT 1 FROM account WHERE username = ?1)", [&account.username], |r| {
+            r.get(0)
+        })?;
     if taken {
         return Err(Error::Conflict(format!("The username {} is already taken: choose another", account.username)));
     }
@@ -54,7 +53,14 @@ pub fn insert(w: &Writer<'_>, account: &Account, pin_key: &WrappedKey) -> Result
             serde_json::to_string(pin_key)?,
         ],
     )?;
-    w.record(entity::ACCOUNT, account.id, Op::Upsert, account, "account_added", &format!("role={}", account.role.as_str()))?;
+    w.record(
+        entity::ACCOUNT,
+        account.id,
+        Op::Upsert,
+        account,
+        "account_added",
+        &format!("role={}", account.role.as_str()),
+    )?;
     Ok(())
 }
 
@@ -92,7 +98,14 @@ pub fn set_role(w: &Writer<'_>, id: Uuid, role: Role) -> Result<Account> {
     w.tx().execute("UPDATE account SET role = ?1 WHERE id = ?2", params![role.as_str(), id.to_string()])?;
     let from = account.role.as_str();
     account.role = role;
-    w.record(entity::ACCOUNT, id, Op::Upsert, &account, "account_role_changed", &format!("from={from} to={}", role.as_str()))?;
+    w.record(
+        entity::ACCOUNT,
+        id,
+        Op::Upsert,
+        &account,
+        "account_role_changed",
+        &format!("from={from} to={}", role.as_str()),
+    )?;
     Ok(account)
 }
 

@@ -38,7 +38,11 @@ impl Attempts {
             Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|_| Attempts {
                 failures: FREE_ATTEMPTS,
                 last_failure_at: None,
-                pending: vec![PendingAudit { at: Utc::now(), action: "sign_in_record_damaged".into(), account_id: None }],
+                pending: vec![PendingAudit {
+                    at: Utc::now(),
+                    action: "sign_in_record_damaged".into(),
+                    account_id: None,
+                }],
             })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Attempts::default()),
             Err(e) => Err(e.into()),

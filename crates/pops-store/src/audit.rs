@@ -38,8 +38,9 @@ pub(crate) fn append(
     entity_id: Option<Uuid>,
     detail: &str,
 ) -> Result<()> {
-    let head: Option<(i64, String)> =
-        conn.query_row("SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     let (prev_id, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
     let id = prev_id + 1;
     let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -89,7 +90,8 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
     let broken = |entries, problem: String| Ok(Verification { entries, problem: Some(problem) });
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let fields: [String; 8] = [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?];
+        let fields: [String; 8] =
+            [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?];
         let [at, user, action, entity, entity_id, detail, prev_hash, hash] = fields;
         entries += 1;
         if id != expected_id {
@@ -104,8 +106,9 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
         prev = hash;
         expected_id += 1;
     }
-    let head: Option<(i64, String)> =
-        conn.query_row("SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     match head {
         None if entries == 0 => {}
         None => return broken(entries, "the record of the newest entry is missing".into()),

@@ -50,9 +50,7 @@ pub struct Settings {
 }
 
 pub fn settings(conn: &Connection) -> Result<Settings> {
-    let idle = setting(conn, "idle_lock_minutes")?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
+    let idle = setting(conn, "idle_lock_minutes")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
     Ok(Settings { idle_lock_minutes: idle })
 }
 

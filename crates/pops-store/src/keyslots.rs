@@ -172,8 +172,7 @@ impl KeySlots {
     pub fn load(dir: &Path) -> Result<Option<Self>> {
         match std::fs::read(dir.join(FILE)) {
             Ok(bytes) => {
-                let slots: KeySlots =
-                    serde_json::from_slice(&bytes).map_err(|e| Error::BadKeySlots(e.to_string()))?;
+                let slots: KeySlots = serde_json::from_slice(&bytes).map_err(|e| Error::BadKeySlots(e.to_string()))?;
                 if slots.format != 1 {
                     return Err(Error::BadKeySlots(format!("unknown format {}", slots.format)));
                 }

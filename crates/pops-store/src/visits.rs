@@ -3,7 +3,9 @@
 use crate::{Error, Result, Writer};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::{Op, entity};
-use pops_domain::visits::{AgeBands, CheckIn, PartyArrival, SessionSummary, Slot, TodayView, VisitCounts, VisitsSession};
+use pops_domain::visits::{
+    AgeBands, CheckIn, PartyArrival, SessionSummary, Slot, TodayView, VisitCounts, VisitsSession,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -52,7 +54,14 @@ pub fn open_session(w: &Writer<'_>, date: &str, slot: Slot) -> Result<VisitsSess
         "INSERT INTO visits_session (id, date, slot, opened_at, opened_by) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![session.id.to_string(), session.date, slot.as_str(), session.opened_at, session.opened_by.to_string()],
     )?;
-    w.record(entity::VISITS_SESSION, session.id, Op::Upsert, &session, "visits_session_opened", &format!("slot={}", slot.as_str()))?;
+    w.record(
+        entity::VISITS_SESSION,
+        session.id,
+        Op::Upsert,
+        &session,
+        "visits_session_opened",
+        &format!("slot={}", slot.as_str()),
+    )?;
     Ok(session)
 }
 
@@ -74,7 +83,13 @@ fn check_in_from_row(r: &Row<'_>) -> rusqlite::Result<(CheckInIds, CheckInRest)>
         (r.get(0)?, r.get(1)?, r.get(12)?, r.get(13)?),
         (
             r.get(2)?,
-            AgeBands { age_0_1: r.get(3)?, age_2: r.get(4)?, age_3_4: r.get(5)?, age_5_11: r.get(6)?, age_12_17: r.get(7)? },
+            AgeBands {
+                age_0_1: r.get(3)?,
+                age_2: r.get(4)?,
+                age_3_4: r.get(5)?,
+                age_5_11: r.get(6)?,
+                age_12_17: r.get(7)?,
+            },
             r.get(8)?,
             r.get(9)?,
             r.get(10)?,
@@ -86,7 +101,12 @@ fn check_in_from_row(r: &Row<'_>) -> rusqlite::Result<(CheckInIds, CheckInRest)>
 type CheckInIds = (String, String, String, Option<String>);
 type CheckInRest = (i32, AgeBands, bool, Option<String>, String, Option<String>);
 
-fn check_in_decode(((id, session_id, by, out_by), (adults, children, first_time, lead_name, arrived_at, left_at)): (CheckInIds, CheckInRest)) -> Result<CheckIn> {
+fn check_in_decode(
+    ((id, session_id, by, out_by), (adults, children, first_time, lead_name, arrived_at, left_at)): (
+        CheckInIds,
+        CheckInRest,
+    ),
+) -> Result<CheckIn> {
     Ok(CheckIn {
         id: uuid(&id)?,
         session_id: uuid(&session_id)?,
@@ -141,10 +161,14 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
 }
 
 pub fn get_check_in(conn: &Connection, id: Uuid) -> Result<Option<CheckIn>> {
-    conn.query_row(&format!("SELECT {CHECK_IN_COLUMNS} FROM check_in WHERE id = ?1"), [id.to_string()], check_in_from_row)
-        .optional()?
-        .map(check_in_decode)
-        .transpose()
+    conn.query_row(
+        &format!("SELECT {CHECK_IN_COLUMNS} FROM check_in WHERE id = ?1"),
+        [id.to_string()],
+        check_in_from_row,
+    )
+    .optional()?
+    .map(check_in_decode)
+    .transpose()
 }
 
 pub fn check_out(w: &Writer<'_>, id: Uuid) -> Result<CheckIn> {

@@ -1,5 +1,6 @@
 //! The audit log cannot be edited through SQL, and `verify` finds an entry that was edited, removed
 //! or cut from the end by someone who got round the triggers.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! A writer killed with SIGKILL in the middle of its writes, again and again, never leaves a damaged
 //! database, a record without its change, a change without its record, or a broken audit chain.
+#![allow(clippy::unwrap_used)]
 #![cfg(unix)]
 
 mod common;

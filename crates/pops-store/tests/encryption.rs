@@ -1,5 +1,6 @@
 //! The database file is encrypted at rest: it does not open without its key or with a wrong one, and
 //! a planted name is nowhere in the bytes of the database, its WAL or its shared-memory file.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! A database made by an older version and upgraded step by step is the same as a fresh one.
+#![allow(clippy::unwrap_used)]
 
 use pops_store::{DbKey, Store, schema};
 use rusqlite::Connection;

@@ -1,5 +1,6 @@
 //! Every record write leaves exactly one outbox change and one audit entry, in one transaction; a
 //! failed write leaves nothing at all; outbox numbers have no gaps.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -56,9 +57,8 @@ fn refused_writes_write_nothing() {
 
     let twice = fx.store.write(Some(fx.user), Utc::now(), |w| visits::check_out(w, record.id));
     assert!(matches!(twice, Err(Error::Conflict(_))), "{twice:?}");
-    let unknown = fx
-        .store
-        .write(Some(fx.user), Utc::now(), |w| visits::check_in(w, &common::party(uuid::Uuid::now_v7(), None)));
+    let unknown =
+        fx.store.write(Some(fx.user), Utc::now(), |w| visits::check_in(w, &common::party(uuid::Uuid::now_v7(), None)));
     assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
     let same_slot = fx.store.write(Some(fx.user), Utc::now(), |w| visits::open_session(w, "2026-11-25", Slot::Morning));
     assert!(matches!(same_slot, Err(Error::Conflict(_))), "{same_slot:?}");

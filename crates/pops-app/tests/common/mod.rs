@@ -1,4 +1,5 @@
 //! Shared by the app's tests: a centre set up in a temporary folder with an account for each role.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use pops_app::api::*;

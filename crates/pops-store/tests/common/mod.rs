@@ -1,5 +1,6 @@
 //! What the store's tests share: a real SQLCipher file in a temporary folder, with a centre and one
 //! account, so that foreign keys hold as they do in the app.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use chrono::Utc;
