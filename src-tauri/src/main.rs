@@ -88,6 +88,8 @@ fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>) -> i32 {
                 }
             })?;
             drop(window);
+            // Held for the app's whole life: dropping it would let a second instance in.
+            tauri_app.manage(guard);
             Ok(())
         })
         .run(tauri::generate_context!());
