@@ -12,6 +12,8 @@ const CENTRE: &str = "HMP Liverpool Visitor Centre";
 const USERNAME: &str = "sam.manager";
 const PASSPHRASE: &str = "three calm words here";
 const PIN: &str = "402917";
+/// A made-up family name typed at the desk: it must never reach a log.
+const PLANTED: &str = "Zebedee Quartermaine";
 
 async fn count(app: &pops_e2e::AppSession, name: &str) -> String {
     app.text(&format!("#today-counts [data-count=\"{name}\"]")).await
@@ -33,14 +35,7 @@ async fn foundation_day() {
     assert!(app.exists(".field-error").await, "the message is repeated at the field");
     app.screenshot("02-setup-errors").await;
 
-    app.fill("#field-centre_name", CENTRE).await;
-    app.click("#field-prison option[value=\"liverpool\"]").await;
-    app.fill("#field-display_name", "Sam Manager").await;
-    app.fill("#field-username", USERNAME).await;
-    app.fill("#field-passphrase", PASSPHRASE).await;
-    app.fill("#field-passphrase_confirm", PASSPHRASE).await;
-    app.fill("#field-pin", PIN).await;
-    app.click("#setup-submit").await;
+    fill_set_up(&app).await;
 
     // ---- The recovery code, shown once.
     let code = app.wait_for("#recovery-code").await.text().await.unwrap();
@@ -66,7 +61,9 @@ async fn foundation_day() {
     assert_eq!(count(&app, "on_site_people").await, "4");
     assert_eq!(app.value("#field-adults").await, "1", "the form is ready for the next party");
 
-    // ---- A second party by keyboard alone: Alt+N, a count, Enter.
+    // ---- A second party by keyboard alone: Alt+N, a count, Enter (with a lead name that the
+    // family asked to be known by, typed first).
+    app.fill("#field-lead_name", PLANTED).await;
     app.press_key(Key::Alt + "n").await;
     app.press_key(Key::Control + "a").await;
     app.press_key("3").await;
@@ -135,7 +132,15 @@ async fn foundation_day() {
     app.screenshot("09-privacy-screen").await;
     app.press_key(Key::F9).await;
     app.wait_gone("#privacy-screen").await;
+    assert!(app.text("#on-site-list").await.contains(PLANTED), "the lead name is shown at the desk");
     app.quit().await;
+
+    // ---- Nothing personal reached the logs: the app's output is in driver.log.
+    let log = std::fs::read_to_string(harness.artifacts().join("driver.log")).unwrap();
+    assert!(log.contains("signed in"), "the app's own log lines are in driver.log");
+    for secret in [PLANTED, "Quartermaine", "Sam Manager", USERNAME, PASSPHRASE] {
+        assert!(!log.contains(secret), "the log holds {secret:?}");
+    }
 }
 
 /// A second launch on the same data folder does not open a second window on the same database.
@@ -156,5 +161,67 @@ async fn a_second_launch_leaves_the_first_in_charge() {
     // The first is still there and still answers.
     app.fill("#field-centre_name", "Still here").await;
     assert_eq!(app.value("#field-centre_name").await, "Still here");
+    app.quit().await;
+}
+
+/// Fills in the first-run set-up form and sends it.
+async fn fill_set_up(app: &pops_e2e::AppSession) {
+    app.fill("#field-centre_name", CENTRE).await;
+    app.click("#field-prison option[value=\"liverpool\"]").await;
+    app.fill("#field-display_name", "Sam Manager").await;
+    app.fill("#field-username", USERNAME).await;
+    app.fill("#field-passphrase", PASSPHRASE).await;
+    app.fill("#field-passphrase_confirm", PASSPHRASE).await;
+    app.fill("#field-pin", PIN).await;
+    app.click("#setup-submit").await;
+}
+
+/// First-run set-up, past the recovery code screen; leaves the manager on Today.
+async fn set_up_centre(app: &pops_e2e::AppSession) {
+    fill_set_up(app).await;
+    app.click("#recovery-confirm").await;
+    app.click("#recovery-continue").await;
+    app.wait_for("#open-session-morning").await;
+}
+
+/// A manager adds a volunteer, who then signs in and sees only the places a volunteer may use;
+/// the manager checks the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_adds_a_volunteer_who_sees_only_the_desk() {
+    let harness = Harness::new("accounts_and_roles");
+    let data = harness.data_dir().to_path_buf();
+    let app = harness.start(&data, &[]).await;
+    set_up_centre(&app).await;
+
+    app.press_key(Key::Alt + "7").await;
+    app.wait_for("#accounts-list").await;
+    // Bad input first: a short passphrase and no role.
+    app.fill("#field-display_name", "Val Volunteer").await;
+    app.fill("#field-username", "val").await;
+    app.fill("#field-passphrase", "short").await;
+    app.click("#add-account-submit").await;
+    let summary = app.wait_for_text("#error-summary", "at least 10 characters").await;
+    assert!(summary.contains("Choose what this person does"), "{summary}");
+    app.fill("#field-passphrase", "val's own passphrase").await;
+    app.fill("#field-passphrase_confirm", "val's own passphrase").await;
+    app.fill("#field-pin", "582047").await;
+    app.click("#field-role option[value=\"volunteer\"]").await;
+    app.click("#add-account-submit").await;
+    app.wait_for_text("#accounts-list", "Val Volunteer").await;
+    app.click("#verify-audit").await;
+    app.wait_for_text("#audit-result", "entries").await;
+    app.screenshot("01-settings").await;
+
+    app.click("#lock-button").await;
+    app.click("#lock-switch-user").await;
+    app.fill("#field-username", "val").await;
+    app.fill("#field-passphrase", "val's own passphrase").await;
+    app.click("#signin-submit").await;
+    app.wait_for("#open-session-morning").await;
+    assert!(app.exists("#nav-today").await);
+    assert!(!app.exists("#nav-settings").await, "a volunteer does not see Settings");
+    let who = app.text("#status-user").await;
+    assert!(who.contains("Val Volunteer") && who.contains("Volunteer"), "{who}");
+    app.screenshot("02-volunteer-today").await;
     app.quit().await;
 }
