@@ -1,6 +1,7 @@
 //! Staff accounts in the database: who they are, their role, and their PIN-sealed copy of the key
 //! (which unlocks the screen again within the same run; it is useless without the database open).
 
+use crate::db::{exec, row};
 use crate::keyslots::WrappedKey;
 use crate::{Error, Result, Writer};
 use pops_domain::Role;
@@ -35,13 +36,12 @@ fn decode(row: (String, String, String, String, bool, String, String)) -> Result
 
 pub fn insert(w: &Writer<'_>, account: &Account, pin_key: &WrappedKey) -> Result<()> {
     let taken: bool =
-        w.tx().query_row("SELECT EXISTS (SELECT 1 FROM account WHERE username = ?1)", [&account.username], |r| {
-            r.get(0)
-        })?;
+        row(w.tx(), "SELECT EXISTS (SELECT 1 FROM account WHERE username = ?1)", [&account.username], |r| r.get(0))?;
     if taken {
         return Err(Error::Conflict(format!("The username {} is already taken: choose another", account.username)));
     }
-    w.tx().execute(
+    exec(
+        w.tx(),
         &format!("INSERT INTO account ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         params![
             account.id.to_string(),
@@ -65,7 +65,7 @@ pub fn insert(w: &Writer<'_>, account: &Account, pin_key: &WrappedKey) -> Result
 }
 
 pub fn get(conn: &Connection, id: Uuid) -> Result<Option<(Account, WrappedKey)>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM account WHERE id = ?1"), [id.to_string()], from_row)
+    row(conn, &format!("SELECT {COLUMNS} FROM account WHERE id = ?1"), [id.to_string()], from_row)
         .optional()?
         .map(decode)
         .transpose()
@@ -84,7 +84,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Account>> {
 }
 
 pub fn active_managers(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM account WHERE active = 1 AND role = 'manager'", [], |r| r.get(0))?)
+    Ok(row(conn, "SELECT count(*) FROM account WHERE active = 1 AND role = 'manager'", [], |r| r.get(0))?)
 }
 
 pub fn set_role(w: &Writer<'_>, id: Uuid, role: Role) -> Result<Account> {
@@ -95,7 +95,7 @@ pub fn set_role(w: &Writer<'_>, id: Uuid, role: Role) -> Result<Account> {
     if account.role == Role::Manager && role != Role::Manager && active_managers(w.tx())? <= 1 {
         return Err(Error::Conflict("The centre needs at least one manager: make someone else a manager first".into()));
     }
-    w.tx().execute("UPDATE account SET role = ?1 WHERE id = ?2", params![role.as_str(), id.to_string()])?;
+    exec(w.tx(), "UPDATE account SET role = ?1 WHERE id = ?2", params![role.as_str(), id.to_string()])?;
     let from = account.role.as_str();
     account.role = role;
     w.record(
@@ -118,7 +118,7 @@ pub fn disable(w: &Writer<'_>, id: Uuid) -> Result<Account> {
         return Err(Error::Conflict("The centre needs at least one manager: this is the last one".into()));
     }
     let at = w.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    w.tx().execute("UPDATE account SET active = 0, disabled_at = ?1 WHERE id = ?2", params![at, id.to_string()])?;
+    exec(w.tx(), "UPDATE account SET active = 0, disabled_at = ?1 WHERE id = ?2", params![at, id.to_string()])?;
     account.active = false;
     w.record(entity::ACCOUNT, id, Op::Upsert, &account, "account_disabled", "")?;
     Ok(account)

@@ -2,6 +2,7 @@
 //! refuse), and each row carries the hash of the one before it, so `verify` finds any row that was
 //! edited, removed or inserted behind the app's back, including rows cut from the end.
 
+use crate::db::{exec, row};
 use crate::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -38,9 +39,9 @@ pub(crate) fn append(
     entity_id: Option<Uuid>,
     detail: &str,
 ) -> Result<()> {
-    let head: Option<(i64, String)> = conn
-        .query_row("SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let head: Option<(i64, String)> =
+        row(conn, "SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
     let (prev_id, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
     let id = prev_id + 1;
     let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -56,12 +57,14 @@ pub(crate) fn append(
         entity_id.as_deref().unwrap_or(""),
         detail,
     );
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO audit (id, at, user_id, action, entity, entity_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![id, at, user, action, entity, entity_id, detail, prev_hash, hash],
     )?;
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO audit_head (one, last_id, hash) VALUES (1, ?1, ?2)
          ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
         params![id, hash],
@@ -106,9 +109,9 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
         prev = hash;
         expected_id += 1;
     }
-    let head: Option<(i64, String)> = conn
-        .query_row("SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let head: Option<(i64, String)> =
+        row(conn, "SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
     match head {
         None if entries == 0 => {}
         None => return broken(entries, "the record of the newest entry is missing".into()),

@@ -1,5 +1,6 @@
 //! The centre's own row (one per database) and its settings.
 
+use crate::db::{exec, row};
 use crate::{Error, Result, Writer};
 use pops_domain::change::{Op, entity};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -19,7 +20,8 @@ pub struct CentreRecord {
 pub const DEFAULT_IDLE_LOCK_MINUTES: i32 = 5;
 
 pub fn create(w: &Writer<'_>, centre: &CentreRecord) -> Result<()> {
-    w.tx().execute(
+    exec(
+        w.tx(),
         "INSERT INTO centre (id, name, prison, device_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![centre.id.to_string(), centre.name, centre.prison, centre.device_id.to_string(), centre.created_at],
     )?;
@@ -28,7 +30,7 @@ pub fn create(w: &Writer<'_>, centre: &CentreRecord) -> Result<()> {
 }
 
 pub fn get(conn: &Connection) -> Result<Option<CentreRecord>> {
-    conn.query_row("SELECT id, name, prison, device_id, created_at FROM centre LIMIT 1", [], |r| {
+    row(conn, "SELECT id, name, prison, device_id, created_at FROM centre LIMIT 1", [], |r| {
         Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
     })
     .optional()?
@@ -40,7 +42,7 @@ pub fn get(conn: &Connection) -> Result<Option<CentreRecord>> {
 }
 
 fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(row(conn, "SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
 /// The settings record as it travels to head office.
@@ -55,7 +57,8 @@ pub fn settings(conn: &Connection) -> Result<Settings> {
 }
 
 pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()> {
-    w.tx().execute(
+    exec(
+        w.tx(),
         "INSERT INTO setting (key, value) VALUES ('idle_lock_minutes', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [s.idle_lock_minutes.to_string()],

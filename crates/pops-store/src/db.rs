@@ -138,3 +138,19 @@ impl Writer<'_> {
         audit::append(&self.tx, at, user_id, action, None, None, detail)
     }
 }
+
+/// Runs one statement through the connection's prepared-statement cache (parsing SQL costs more
+/// than the write itself on the check-in path).
+pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// Reads one row through the prepared-statement cache.
+pub(crate) fn row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}

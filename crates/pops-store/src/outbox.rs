@@ -1,6 +1,7 @@
 //! The outbox: every change of every record, numbered 1, 2, 3 … with no gaps, in the format of
 //! `shared/brief/sync.md`, waiting for head office.
 
+use crate::db::{exec, row};
 use crate::schema::VERSION;
 use crate::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -20,7 +21,7 @@ pub(crate) fn append(
     if !payload.is_object() {
         return Err(Error::Malformed("a change's payload must be a JSON object".into()));
     }
-    let seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0))?;
+    let seq: i64 = row(conn, "SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0))?;
     let change = Change {
         change_id: Uuid::now_v7(),
         seq,
@@ -32,7 +33,8 @@ pub(crate) fn append(
         schema_version: VERSION,
         payload,
     };
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO outbox (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
@@ -93,20 +95,19 @@ pub fn changes_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Ve
 
 /// How many changes have not yet been acknowledged by head office.
 pub fn waiting(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM outbox WHERE acked_at IS NULL", [], |r| r.get(0))?)
+    Ok(row(conn, "SELECT count(*) FROM outbox WHERE acked_at IS NULL", [], |r| r.get(0))?)
 }
 
 /// The highest `seq` written, or 0.
 pub fn last_seq(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?)
+    Ok(row(conn, "SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?)
 }
 
 /// The newest change about one record, if any.
 pub fn latest_for(conn: &Connection, entity_id: Uuid) -> Result<Option<i64>> {
-    Ok(conn
-        .query_row("SELECT MAX(seq) FROM outbox WHERE entity_id = ?1", [entity_id.to_string()], |r| {
-            r.get::<_, Option<i64>>(0)
-        })
-        .optional()?
-        .flatten())
+    Ok(row(conn, "SELECT MAX(seq) FROM outbox WHERE entity_id = ?1", [entity_id.to_string()], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .optional()?
+    .flatten())
 }

@@ -31,12 +31,13 @@ CREATE TABLE account (
     created_at    TEXT NOT NULL,
     disabled_at   TEXT,
     pin_key       TEXT NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- Every change to a record, in order, waiting for (or acknowledged by) head office.
+-- `change_id` is a fresh UUIDv7 per change; it carries no index, to keep each write small.
 CREATE TABLE outbox (
     seq             INTEGER PRIMARY KEY,
-    change_id       TEXT NOT NULL UNIQUE,
+    change_id       TEXT NOT NULL,
     entity          TEXT NOT NULL,
     entity_id       TEXT NOT NULL,
     op              TEXT NOT NULL CHECK (op IN ('upsert', 'erase')),
@@ -98,7 +99,7 @@ CREATE TABLE visits_session (
     opened_at   TEXT NOT NULL,
     opened_by   TEXT NOT NULL REFERENCES account(id),
     UNIQUE (date, slot)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE check_in (
     id              TEXT PRIMARY KEY,
@@ -115,7 +116,7 @@ CREATE TABLE check_in (
     left_at         TEXT,
     checked_in_by   TEXT NOT NULL REFERENCES account(id),
     checked_out_by  TEXT REFERENCES account(id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE INDEX check_in_session ON check_in(session_id);
 "#;

@@ -1,5 +1,6 @@
 //! Visits sessions and check-ins in the database.
 
+use crate::db::{exec, row};
 use crate::{Error, Result, Writer};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::{Op, entity};
@@ -35,7 +36,8 @@ fn session_decode((id, date, slot, opened_at, opened_by): SessionRow) -> Result<
 
 /// Opens the `slot` session of `date` (a Europe/London day, `YYYY-MM-DD`).
 pub fn open_session(w: &Writer<'_>, date: &str, slot: Slot) -> Result<VisitsSession> {
-    let exists: bool = w.tx().query_row(
+    let exists: bool = row(
+        w.tx(),
         "SELECT EXISTS (SELECT 1 FROM visits_session WHERE date = ?1 AND slot = ?2)",
         params![date, slot.as_str()],
         |r| r.get(0),
@@ -50,7 +52,8 @@ pub fn open_session(w: &Writer<'_>, date: &str, slot: Slot) -> Result<VisitsSess
         opened_at: rfc3339(w.now()),
         opened_by: w.user_id().ok_or(Error::Malformed("opening a session needs a person".into()))?,
     };
-    w.tx().execute(
+    exec(
+        w.tx(),
         "INSERT INTO visits_session (id, date, slot, opened_at, opened_by) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![session.id.to_string(), session.date, slot.as_str(), session.opened_at, session.opened_by.to_string()],
     )?;
@@ -66,7 +69,8 @@ pub fn open_session(w: &Writer<'_>, date: &str, slot: Slot) -> Result<VisitsSess
 }
 
 pub fn session(conn: &Connection, id: Uuid) -> Result<Option<VisitsSession>> {
-    conn.query_row(
+    row(
+        conn,
         "SELECT id, date, slot, opened_at, opened_by FROM visits_session WHERE id = ?1",
         [id.to_string()],
         session_row,
@@ -138,8 +142,11 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
         checked_out_by: None,
     };
     let c = &record.children;
-    w.tx().execute(
-        &format!("INSERT INTO check_in ({CHECK_IN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL)"),
+    exec(
+        w.tx(),
+        &format!(
+            "INSERT INTO check_in ({CHECK_IN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL)"
+        ),
         params![
             record.id.to_string(),
             record.session_id.to_string(),
@@ -161,14 +168,10 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
 }
 
 pub fn get_check_in(conn: &Connection, id: Uuid) -> Result<Option<CheckIn>> {
-    conn.query_row(
-        &format!("SELECT {CHECK_IN_COLUMNS} FROM check_in WHERE id = ?1"),
-        [id.to_string()],
-        check_in_from_row,
-    )
-    .optional()?
-    .map(check_in_decode)
-    .transpose()
+    row(conn, &format!("SELECT {CHECK_IN_COLUMNS} FROM check_in WHERE id = ?1"), [id.to_string()], check_in_from_row)
+        .optional()?
+        .map(check_in_decode)
+        .transpose()
 }
 
 pub fn check_out(w: &Writer<'_>, id: Uuid) -> Result<CheckIn> {
@@ -178,7 +181,8 @@ pub fn check_out(w: &Writer<'_>, id: Uuid) -> Result<CheckIn> {
     }
     let now = rfc3339(w.now());
     let by = w.user_id().ok_or(Error::Malformed("a check-out needs a person".into()))?;
-    w.tx().execute(
+    exec(
+        w.tx(),
         "UPDATE check_in SET left_at = ?1, checked_out_by = ?2 WHERE id = ?3",
         params![now, by.to_string(), id.to_string()],
     )?;
