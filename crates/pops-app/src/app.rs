@@ -257,14 +257,7 @@ impl App {
         slots.set_recovery_slot(&recovery_code, &key)?;
         slots.save(dir)?;
         inner.slots = Some(slots);
-        inner.idle_lock = self.idle_lock_for(&store);
-        inner.session = Session::Unlocked(Box::new(Unlocked {
-            store,
-            key,
-            user: user_of(&account),
-            centre_id: centre.id,
-            last_activity: Instant::now(),
-        }));
+        self.enter_unlocked(&mut inner, store, key, &account, centre.id);
         tracing::info!(centre = %centre.id, "centre set up");
         Ok(SetUpResult { recovery_code, state: self.state_of(&inner) })
     }
@@ -277,6 +270,18 @@ impl App {
                 .unwrap_or(centre_store::DEFAULT_IDLE_LOCK_MINUTES);
             Duration::from_secs(60 * u64::try_from(minutes).unwrap_or(5))
         })
+    }
+
+    /// Makes `account` the signed-in person, with the centre's idle-lock time.
+    fn enter_unlocked(&self, inner: &mut Inner, store: Store, key: DbKey, account: &Account, centre_id: Uuid) {
+        inner.idle_lock = self.idle_lock_for(&store);
+        inner.session = Session::Unlocked(Box::new(Unlocked {
+            store,
+            key,
+            user: user_of(account),
+            centre_id,
+            last_activity: Instant::now(),
+        }));
     }
 
     /// Opens the database with a key just unwrapped, writes the held audit entries and `action`,
@@ -368,14 +373,7 @@ impl App {
                 return Err(e);
             }
         };
-        inner.idle_lock = self.idle_lock_for(&store);
-        inner.session = Session::Unlocked(Box::new(Unlocked {
-            store,
-            key,
-            user: user_of(&account),
-            centre_id,
-            last_activity: Instant::now(),
-        }));
+        self.enter_unlocked(&mut inner, store, key, &account, centre_id);
         tracing::info!(account = %account.id, "signed in");
         Ok(self.state_of(&inner))
     }
@@ -416,14 +414,7 @@ impl App {
             }
             Some(key) => {
                 let (store, account, centre_id) = self.open_for(&key, account_id, &mut attempts, "unlocked")?;
-                inner.idle_lock = self.idle_lock_for(&store);
-                inner.session = Session::Unlocked(Box::new(Unlocked {
-                    store,
-                    key,
-                    user: user_of(&account),
-                    centre_id,
-                    last_activity: Instant::now(),
-                }));
+                self.enter_unlocked(&mut inner, store, key, &account, centre_id);
                 Ok(self.state_of(&inner))
             }
         }

@@ -6,7 +6,6 @@
 use crate::Result;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 use uuid::Uuid;
 
@@ -50,14 +49,7 @@ impl Attempts {
     }
 
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let tmp = dir.join(format!("{FILE}.tmp"));
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec(self)?)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, dir.join(FILE))?;
-        Ok(())
+        crate::files::write_atomically(dir, FILE, &serde_json::to_vec(self)?)
     }
 
     /// The delay that must pass after the last failure before the next attempt: none for the first

@@ -12,7 +12,6 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::Path;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -185,16 +184,7 @@ impl KeySlots {
 
     /// Writes the file so that a crash leaves either the old or the new file, never half of one.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let tmp = dir.join(format!("{FILE}.tmp"));
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(self)?)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, dir.join(FILE))?;
-        #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
+        crate::files::write_atomically(dir, FILE, &serde_json::to_vec_pretty(self)?)
     }
 
     /// Adds (or replaces) the slot of an account.

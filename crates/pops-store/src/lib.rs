@@ -8,6 +8,7 @@ pub mod audit;
 pub mod centre;
 mod db;
 mod error;
+mod files;
 pub mod key;
 pub mod keyslots;
 pub mod outbox;
