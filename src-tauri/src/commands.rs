@@ -1,13 +1,15 @@
 //! The Tauri commands: one line each, handing the input to `pops-app` on a blocking thread (key
-//! derivation takes a third of a second, and the window must never wait on it).
+//! derivation takes a third of a second, and the window must never wait on it). Inputs arrive as
+//! JSON and are read by `pops_app::decode`, so an input of the wrong shape is a field error too.
 
 use pops_app::api::*;
-use pops_app::{App, Error};
+use pops_app::{App, Error, decode};
 use pops_domain::account::{Account, AddAccountInput, DisableAccountInput, SetAccountRoleInput};
 use pops_domain::centre::SetUpCentreInput;
 use pops_domain::visits::{
     CheckIn, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, TodayView, VisitsSession,
 };
+use serde_json::Value;
 use std::sync::Arc;
 use tauri::State;
 
@@ -29,18 +31,18 @@ async fn get_app_state(app: Shared<'_>) -> Result<AppStateView, Error> {
 }
 
 #[tauri::command]
-async fn set_up_centre(app: Shared<'_>, input: SetUpCentreInput) -> Result<SetUpResult, Error> {
-    blocking(&app, move |a| a.set_up_centre(input)).await
+async fn set_up_centre(app: Shared<'_>, input: Value) -> Result<SetUpResult, Error> {
+    blocking(&app, move |a| a.set_up_centre(decode::<SetUpCentreInput>(input)?)).await
 }
 
 #[tauri::command]
-async fn sign_in(app: Shared<'_>, input: SignInInput) -> Result<AppStateView, Error> {
-    blocking(&app, move |a| a.sign_in(input)).await
+async fn sign_in(app: Shared<'_>, input: Value) -> Result<AppStateView, Error> {
+    blocking(&app, move |a| a.sign_in(decode::<SignInInput>(input)?)).await
 }
 
 #[tauri::command]
-async fn unlock_with_pin(app: Shared<'_>, input: UnlockWithPinInput) -> Result<AppStateView, Error> {
-    blocking(&app, move |a| a.unlock_with_pin(input)).await
+async fn unlock_with_pin(app: Shared<'_>, input: Value) -> Result<AppStateView, Error> {
+    blocking(&app, move |a| a.unlock_with_pin(decode::<UnlockWithPinInput>(input)?)).await
 }
 
 #[tauri::command]
@@ -68,18 +70,18 @@ async fn get_today(app: Shared<'_>) -> Result<TodayView, Error> {
 }
 
 #[tauri::command]
-async fn open_visits_session(app: Shared<'_>, input: OpenVisitsSessionInput) -> Result<VisitsSession, Error> {
-    blocking(&app, move |a| a.open_visits_session(input)).await
+async fn open_visits_session(app: Shared<'_>, input: Value) -> Result<VisitsSession, Error> {
+    blocking(&app, move |a| a.open_visits_session(decode::<OpenVisitsSessionInput>(input)?)).await
 }
 
 #[tauri::command]
-async fn check_in_party(app: Shared<'_>, input: CheckInPartyInput) -> Result<CheckIn, Error> {
-    blocking(&app, move |a| a.check_in_party(input)).await
+async fn check_in_party(app: Shared<'_>, input: Value) -> Result<CheckIn, Error> {
+    blocking(&app, move |a| a.check_in_party(decode::<CheckInPartyInput>(input)?)).await
 }
 
 #[tauri::command]
-async fn check_out_party(app: Shared<'_>, input: CheckOutPartyInput) -> Result<CheckIn, Error> {
-    blocking(&app, move |a| a.check_out_party(input)).await
+async fn check_out_party(app: Shared<'_>, input: Value) -> Result<CheckIn, Error> {
+    blocking(&app, move |a| a.check_out_party(decode::<CheckOutPartyInput>(input)?)).await
 }
 
 #[tauri::command]
@@ -88,18 +90,18 @@ async fn list_accounts(app: Shared<'_>) -> Result<AccountList, Error> {
 }
 
 #[tauri::command]
-async fn add_account(app: Shared<'_>, input: AddAccountInput) -> Result<Account, Error> {
-    blocking(&app, move |a| a.add_account(input)).await
+async fn add_account(app: Shared<'_>, input: Value) -> Result<Account, Error> {
+    blocking(&app, move |a| a.add_account(decode::<AddAccountInput>(input)?)).await
 }
 
 #[tauri::command]
-async fn set_account_role(app: Shared<'_>, input: SetAccountRoleInput) -> Result<Account, Error> {
-    blocking(&app, move |a| a.set_account_role(input)).await
+async fn set_account_role(app: Shared<'_>, input: Value) -> Result<Account, Error> {
+    blocking(&app, move |a| a.set_account_role(decode::<SetAccountRoleInput>(input)?)).await
 }
 
 #[tauri::command]
-async fn disable_account(app: Shared<'_>, input: DisableAccountInput) -> Result<Account, Error> {
-    blocking(&app, move |a| a.disable_account(input)).await
+async fn disable_account(app: Shared<'_>, input: Value) -> Result<Account, Error> {
+    blocking(&app, move |a| a.disable_account(decode::<DisableAccountInput>(input)?)).await
 }
 
 #[tauri::command]
@@ -108,8 +110,8 @@ async fn get_settings(app: Shared<'_>) -> Result<SettingsView, Error> {
 }
 
 #[tauri::command]
-async fn update_settings(app: Shared<'_>, input: UpdateSettingsInput) -> Result<SettingsView, Error> {
-    blocking(&app, move |a| a.update_settings(input)).await
+async fn update_settings(app: Shared<'_>, input: Value) -> Result<SettingsView, Error> {
+    blocking(&app, move |a| a.update_settings(decode::<UpdateSettingsInput>(input)?)).await
 }
 
 #[tauri::command]

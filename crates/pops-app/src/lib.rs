@@ -9,4 +9,4 @@ mod error;
 pub mod time;
 
 pub use app::{App, Config, PIN_ATTEMPTS};
-pub use error::{Error, Result};
+pub use error::{Error, Result, decode};
