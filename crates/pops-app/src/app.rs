@@ -252,7 +252,7 @@ impl App {
             w.audit("signed_in", None, None, "first run")
         })?;
         let mut slots = KeySlots::new(&setup.centre_name, setup.prison.as_str());
-        slots.set_account_slot_with(account.id, &account.username, &setup.manager.passphrase, &key, self.config.kdf)?;
+        slots.set_account_slot(account.id, &account.username, &setup.manager.passphrase, &key, self.config.kdf)?;
         let recovery_code = keyslots::new_recovery_code();
         slots.set_recovery_slot(&recovery_code, &key)?;
         slots.save(dir)?;
@@ -506,8 +506,7 @@ impl App {
         let (Some(slots), Session::Unlocked(u)) = (inner.slots.as_mut(), &mut inner.session) else {
             return Err(Error::new(ErrorKind::SignedOut, "Sign in first."));
         };
-        let taken = u.store.read(|c| Ok(accounts::list(c)?.iter().any(|a| a.username == fields.username)))?;
-        if taken {
+        if u.store.read(|c| accounts::username_taken(c, &fields.username))? {
             return Err(Error::field(
                 "username",
                 format!("The username {} is already taken: choose another", fields.username),
@@ -524,7 +523,7 @@ impl App {
         };
         let pin_key = WrappedKey::seal(&u.key, fields.pin.as_bytes(), &accounts::pin_context(new.id), kdf)?;
         // The slot first: if the database write then fails, the slot is taken back out.
-        slots.set_account_slot_with(new.id, &new.username, &fields.passphrase, &u.key, kdf)?;
+        slots.set_account_slot(new.id, &new.username, &fields.passphrase, &u.key, kdf)?;
         slots.save(&dir)?;
         if let Err(e) = u.store.write(Some(u.user.account_id), at, |w| accounts::insert(w, &new, &pin_key)) {
             slots.remove_account_slot(new.id);

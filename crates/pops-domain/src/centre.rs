@@ -113,9 +113,7 @@ pub struct CentreSetup {
 pub fn check_set_up(input: &SetUpCentreInput) -> Result<CentreSetup, Invalid> {
     let mut problems = Problems::new();
     let centre_name = clean_text(&mut problems, "centre_name", "The centre's name", &input.centre_name, 80);
-    if centre_name.is_none() && !input.centre_name.trim().is_empty() {
-        // clean_text already said what is wrong.
-    } else if centre_name.is_none() {
+    if centre_name.is_none() && input.centre_name.trim().is_empty() {
         problems.add("centre_name", "Enter the centre's name, for example HMP Liverpool Visitor Centre");
     }
     if input.prison.is_none() {

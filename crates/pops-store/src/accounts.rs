@@ -35,9 +35,7 @@ fn decode(row: (String, String, String, String, bool, String, String)) -> Result
 }
 
 pub fn insert(w: &Writer<'_>, account: &Account, pin_key: &WrappedKey) -> Result<()> {
-    let taken: bool =
-        row(w.tx(), "SELECT EXISTS (SELECT 1 FROM account WHERE username = ?1)", [&account.username], |r| r.get(0))?;
-    if taken {
+    if username_taken(w.tx(), &account.username)? {
         return Err(Error::Conflict(format!("The username {} is already taken: choose another", account.username)));
     }
     exec(
@@ -62,6 +60,11 @@ pub fn insert(w: &Writer<'_>, account: &Account, pin_key: &WrappedKey) -> Result
         &format!("role={}", account.role.as_str()),
     )?;
     Ok(())
+}
+
+/// Whether an account (active or not) already has this username.
+pub fn username_taken(conn: &Connection, username: &str) -> Result<bool> {
+    Ok(row(conn, "SELECT EXISTS (SELECT 1 FROM account WHERE username = ?1)", [username], |r| r.get(0))?)
 }
 
 pub fn get(conn: &Connection, id: Uuid) -> Result<Option<(Account, WrappedKey)>> {

@@ -108,9 +108,14 @@ pub struct Slot {
 
 impl Slot {
     fn context(&self) -> Vec<u8> {
-        let account = self.account_id.map(|a| a.to_string()).unwrap_or_default();
-        format!("pops-keyslot-v1|{}|{:?}|{account}", self.id, self.kind).into_bytes()
+        slot_context(self.id, self.kind, self.account_id)
     }
+}
+
+/// What binds a sealed key to its slot.
+fn slot_context(id: Uuid, kind: SlotKind, account_id: Option<Uuid>) -> Vec<u8> {
+    let account = account_id.map(|a| a.to_string()).unwrap_or_default();
+    format!("pops-keyslot-v1|{id}|{kind:?}|{account}").into_bytes()
 }
 
 /// The whole file. It holds the centre's name (not personal data) so the sign-in screen can show it.
@@ -187,12 +192,25 @@ impl KeySlots {
         crate::files::write_atomically(dir, FILE, &serde_json::to_vec_pretty(self)?)
     }
 
-    /// Adds (or replaces) the slot of an account.
-    pub fn set_account_slot(&mut self, account_id: Uuid, username: &str, passphrase: &str, key: &DbKey) -> Result<()> {
-        self.set_account_slot_with(account_id, username, passphrase, key, DEFAULT_KDF)
+    /// Seals `key` under `secret` in a new slot and adds it.
+    fn add_slot(
+        &mut self,
+        kind: SlotKind,
+        account_id: Option<Uuid>,
+        lookup: Option<String>,
+        secret: &[u8],
+        key: &DbKey,
+        kdf: KdfParams,
+    ) -> Result<()> {
+        let id = Uuid::now_v7();
+        let key = WrappedKey::seal(key, secret, &slot_context(id, kind, account_id), kdf)?;
+        self.slots.push(Slot { id, kind, account_id, lookup, key });
+        Ok(())
     }
 
-    pub fn set_account_slot_with(
+    /// Adds (or replaces) the slot of an account, with the key derivation cost `kdf`
+    /// (`DEFAULT_KDF` outside tests).
+    pub fn set_account_slot(
         &mut self,
         account_id: Uuid,
         username: &str,
@@ -201,16 +219,8 @@ impl KeySlots {
         kdf: KdfParams,
     ) -> Result<()> {
         self.remove_account_slot(account_id);
-        let mut slot = Slot {
-            id: Uuid::now_v7(),
-            kind: SlotKind::Account,
-            account_id: Some(account_id),
-            lookup: Some(self.lookup(username)),
-            key: WrappedKey { kdf, salt: String::new(), nonce: String::new(), sealed: String::new() },
-        };
-        slot.key = WrappedKey::seal(key, passphrase.as_bytes(), &slot.context(), kdf)?;
-        self.slots.push(slot);
-        Ok(())
+        let lookup = Some(self.lookup(username));
+        self.add_slot(SlotKind::Account, Some(account_id), lookup, passphrase.as_bytes(), key, kdf)
     }
 
     /// Removes an account's slot; answers whether there was one.
@@ -222,17 +232,8 @@ impl KeySlots {
 
     pub fn set_recovery_slot(&mut self, code: &str, key: &DbKey) -> Result<()> {
         self.slots.retain(|s| s.kind != SlotKind::Recovery);
-        let mut slot = Slot {
-            id: Uuid::now_v7(),
-            kind: SlotKind::Recovery,
-            account_id: None,
-            lookup: None,
-            key: WrappedKey { kdf: DEFAULT_KDF, salt: String::new(), nonce: String::new(), sealed: String::new() },
-        };
         let code = normalise_recovery_code(code);
-        slot.key = WrappedKey::seal(key, code.as_bytes(), &slot.context(), DEFAULT_KDF)?;
-        self.slots.push(slot);
-        Ok(())
+        self.add_slot(SlotKind::Recovery, None, None, code.as_bytes(), key, DEFAULT_KDF)
     }
 
     /// Opens the database key with a username and passphrase: the account's id and the key, or
@@ -278,8 +279,8 @@ mod tests {
         let mut slots = KeySlots::new("Test Centre", "liverpool");
         let sam = Uuid::now_v7();
         let ali = Uuid::now_v7();
-        slots.set_account_slot_with(sam, "sam", "correct horse battery", &key, FAST).unwrap();
-        slots.set_account_slot_with(ali, "ali", "another long passphrase", &key, FAST).unwrap();
+        slots.set_account_slot(sam, "sam", "correct horse battery", &key, FAST).unwrap();
+        slots.set_account_slot(ali, "ali", "another long passphrase", &key, FAST).unwrap();
         let (id, k) = slots.open_with_passphrase("sam", "correct horse battery").unwrap().unwrap();
         assert_eq!(id, sam);
         assert_eq!(k.as_bytes(), key.as_bytes());
@@ -308,8 +309,8 @@ mod tests {
         let mut slots = KeySlots::new("Test Centre", "liverpool");
         let a = Uuid::now_v7();
         let b = Uuid::now_v7();
-        slots.set_account_slot_with(a, "aaa", "same passphrase!", &key, FAST).unwrap();
-        slots.set_account_slot_with(b, "bbb", "same passphrase!", &key, FAST).unwrap();
+        slots.set_account_slot(a, "aaa", "same passphrase!", &key, FAST).unwrap();
+        slots.set_account_slot(b, "bbb", "same passphrase!", &key, FAST).unwrap();
         let a_key = slots.slots[0].key.clone();
         slots.slots[1].key = a_key;
         assert!(slots.open_with_passphrase("bbb", "same passphrase!").unwrap().is_none());
@@ -320,7 +321,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = DbKey::generate();
         let mut slots = KeySlots::new("Test Centre", "liverpool");
-        slots.set_account_slot_with(Uuid::now_v7(), "zebedee.q", "correct horse battery", &key, FAST).unwrap();
+        slots.set_account_slot(Uuid::now_v7(), "zebedee.q", "correct horse battery", &key, FAST).unwrap();
         slots.save(dir.path()).unwrap();
         let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
         assert!(!text.contains("zebedee"));

@@ -6,7 +6,7 @@ use crate::schema::VERSION;
 use crate::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::{Change, Op};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 pub(crate) fn append(
@@ -91,23 +91,4 @@ pub fn changes_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Ve
         });
     }
     Ok(out)
-}
-
-/// How many changes have not yet been acknowledged by head office.
-pub fn waiting(conn: &Connection) -> Result<i64> {
-    Ok(row(conn, "SELECT count(*) FROM outbox WHERE acked_at IS NULL", [], |r| r.get(0))?)
-}
-
-/// The highest `seq` written, or 0.
-pub fn last_seq(conn: &Connection) -> Result<i64> {
-    Ok(row(conn, "SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?)
-}
-
-/// The newest change about one record, if any.
-pub fn latest_for(conn: &Connection, entity_id: Uuid) -> Result<Option<i64>> {
-    Ok(row(conn, "SELECT MAX(seq) FROM outbox WHERE entity_id = ?1", [entity_id.to_string()], |r| {
-        r.get::<_, Option<i64>>(0)
-    })
-    .optional()?
-    .flatten())
 }
