@@ -306,9 +306,12 @@ impl App {
             }
             w.audit(if active { action } else { "sign_in_refused_disabled" }, None, None, "")
         })?;
-        attempts.failures = 0;
-        attempts.last_failure_at = None;
-        attempts.save(&self.config.data_dir)?;
+        // Rewrite the attempts file only when there was something in it to clear.
+        if !pending.is_empty() || attempts.failures > 0 {
+            attempts.failures = 0;
+            attempts.last_failure_at = None;
+            attempts.save(&self.config.data_dir)?;
+        }
         if !account.active {
             return Err(Error::new(
                 ErrorKind::WrongCredentials,
