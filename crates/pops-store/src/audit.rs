@@ -38,9 +38,9 @@ pub(crate) fn append(
     entity: Option<&str>,
     entity_id: Option<Uuid>,
     detail: &str,
-) -> Result<()> {
+) -> Result<Link> {
     let head: Option<(i64, String)> =
-        row(conn, "SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        row(conn, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
     let (prev_id, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
     let id = prev_id + 1;
@@ -63,13 +63,15 @@ pub(crate) fn append(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![id, at, user, action, entity, entity_id, detail, prev_hash, hash],
     )?;
-    exec(
-        conn,
-        "INSERT INTO audit_head (one, last_id, hash) VALUES (1, ?1, ?2)
-         ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
-        params![id, hash],
-    )?;
-    Ok(())
+    Ok(Link { id, hash })
+}
+
+/// Where an entry sits in the chain: its id and its hash. Each outbox change keeps the link of the
+/// audit entry written with it, which anchors the chain's end outside the audit table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub id: i64,
+    pub hash: String,
 }
 
 /// What `verify` found.
@@ -80,7 +82,11 @@ pub struct Verification {
     pub problem: Option<String>,
 }
 
-/// Walks the whole chain and checks every link and the recorded head.
+/// Walks the whole chain and checks every link, then checks that the entry anchored by the newest
+/// outbox change is still there, unchanged: entries cut from the end of the log are found that way.
+/// (Audit-only entries written after the newest change, such as sign-ins, are anchored only once
+/// the next change is written; head office holds the outbox too, so the anchor also lives off the
+/// laptop.)
 pub fn verify(conn: &Connection) -> Result<Verification> {
     let mut stmt = conn.prepare(
         "SELECT id, at, COALESCE(user_id, ''), action, COALESCE(entity, ''), COALESCE(entity_id, ''), detail, prev_hash, hash
@@ -90,6 +96,12 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
     let mut expected_id = 1i64;
     let mut prev = GENESIS.to_string();
     let mut entries = 0i64;
+    let anchor: Option<(i64, String)> =
+        row(conn, "SELECT audit_id, audit_hash FROM outbox ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let mut anchored_hash = None;
     let broken = |entries, problem: String| Ok(Verification { entries, problem: Some(problem) });
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
@@ -106,19 +118,17 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
         if entry_hash(&prev, id, &at, &user, &action, &entity, &entity_id, &detail) != hash {
             return broken(entries, format!("entry {id} has been changed"));
         }
+        if anchor.as_ref().is_some_and(|(anchor_id, _)| *anchor_id == id) {
+            anchored_hash = Some(hash.clone());
+        }
         prev = hash;
         expected_id += 1;
     }
-    let head: Option<(i64, String)> =
-        row(conn, "SELECT last_id, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-    match head {
-        None if entries == 0 => {}
-        None => return broken(entries, "the record of the newest entry is missing".into()),
-        Some((last_id, hash)) => {
-            if last_id != entries || hash != prev {
-                return broken(entries, format!("entries after {entries} have been removed"));
-            }
+    if let Some((anchor_id, hash)) = anchor {
+        match anchored_hash {
+            None => return broken(entries, format!("entries after {entries} have been removed")),
+            Some(found) if found != hash => return broken(entries, format!("entry {anchor_id} has been changed")),
+            Some(_) => {}
         }
     }
     Ok(Verification { entries, problem: None })

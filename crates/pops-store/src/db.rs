@@ -119,19 +119,18 @@ impl Writer<'_> {
         detail: &str,
     ) -> Result<Change> {
         let user_id = self.user_id.ok_or(Error::Malformed("a record change needs the person making it".into()))?;
-        let change = outbox::append(&self.tx, entity, entity_id, op, serde_json::to_value(record)?, user_id, self.now)?;
-        audit::append(&self.tx, self.now, self.user_id, action, Some(entity), Some(entity_id), detail)?;
-        Ok(change)
+        let link = audit::append(&self.tx, self.now, self.user_id, action, Some(entity), Some(entity_id), detail)?;
+        outbox::append(&self.tx, entity, entity_id, op, serde_json::to_value(record)?, user_id, self.now, &link)
     }
 
     /// Writes an audit entry that changes no record (a sign-in, a refused attempt, a check).
     pub fn audit(&self, action: &str, entity: Option<&str>, entity_id: Option<Uuid>, detail: &str) -> Result<()> {
-        audit::append(&self.tx, self.now, self.user_id, action, entity, entity_id, detail)
+        audit::append(&self.tx, self.now, self.user_id, action, entity, entity_id, detail).map(drop)
     }
 
     /// An audit entry at another time and by another person (for entries held while the database was closed).
     pub fn audit_as(&self, at: DateTime<Utc>, user_id: Option<Uuid>, action: &str, detail: &str) -> Result<()> {
-        audit::append(&self.tx, at, user_id, action, None, None, detail)
+        audit::append(&self.tx, at, user_id, action, None, None, detail).map(drop)
     }
 }
 

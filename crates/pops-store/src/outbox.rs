@@ -1,6 +1,7 @@
 //! The outbox: every change of every record, numbered 1, 2, 3 … with no gaps, in the format of
 //! `shared/brief/sync.md`, waiting for head office.
 
+use crate::audit::Link;
 use crate::db::{exec, row};
 use crate::schema::VERSION;
 use crate::{Error, Result};
@@ -9,6 +10,7 @@ use pops_domain::change::{Change, Op};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn append(
     conn: &Connection,
     entity: &str,
@@ -17,6 +19,7 @@ pub(crate) fn append(
     payload: serde_json::Value,
     user_id: Uuid,
     now: DateTime<Utc>,
+    audit: &Link,
 ) -> Result<Change> {
     if !payload.is_object() {
         return Err(Error::Malformed("a change's payload must be a JSON object".into()));
@@ -35,8 +38,8 @@ pub(crate) fn append(
     };
     exec(
         conn,
-        "INSERT INTO outbox (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO outbox (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload, audit_id, audit_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             change.seq,
             change.change_id.to_string(),
@@ -47,6 +50,8 @@ pub(crate) fn append(
             change.user_id.to_string(),
             change.schema_version,
             change.payload.to_string(),
+            audit.id,
+            audit.hash,
         ],
     )?;
     Ok(change)

@@ -45,11 +45,16 @@ CREATE TABLE outbox (
     user_id         TEXT NOT NULL,
     schema_version  INTEGER NOT NULL,
     payload         TEXT NOT NULL,
+    -- The audit entry written with this change, and its hash: the chain's anchor, so that audit
+    -- entries cut from the end of the log are found (see audit::verify).
+    audit_id        INTEGER NOT NULL,
+    audit_hash      TEXT NOT NULL,
     acked_at        TEXT
 ) STRICT;
 
 CREATE TRIGGER outbox_change_is_fixed BEFORE UPDATE OF
-    seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload ON outbox
+    seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload, audit_id, audit_hash
+    ON outbox
 BEGIN
     SELECT RAISE(ABORT, 'outbox changes cannot be edited');
 END;
@@ -81,13 +86,6 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
 END;
-
--- The chain's newest entry, so that removing entries from the end is detected too.
-CREATE TABLE audit_head (
-    one      INTEGER PRIMARY KEY CHECK (one = 1),
-    last_id  INTEGER NOT NULL,
-    hash     TEXT NOT NULL
-) STRICT;
 "#;
 
 /// Version 2: visits sessions and check-ins.
