@@ -37,6 +37,11 @@ pub mod entity {
     pub const SETTINGS: &str = "settings";
     pub const VISITS_SESSION: &str = "visits_session";
     pub const CHECK_IN: &str = "check_in";
+    pub const SESSION_TEMPLATE: &str = "session_template";
+    pub const ENQUIRY: &str = "enquiry";
+    pub const FEEDBACK: &str = "feedback";
+    pub const CENTRE_EVENT: &str = "centre_event";
+    pub const ROLL_CALL: &str = "roll_call";
 }
 
 /// One change, exactly as it travels to the hub.

@@ -5,6 +5,7 @@ pub mod account;
 pub mod centre;
 pub mod change;
 pub mod command;
+pub mod desk;
 pub mod error;
 pub mod role;
 pub mod visits;

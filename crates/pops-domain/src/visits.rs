@@ -11,27 +11,169 @@ pub const MAX_ADULTS: i32 = 12;
 pub const MAX_CHILDREN: i32 = 15;
 pub const LEAD_NAME_MAX_CHARS: usize = 80;
 
-/// The slot of a visits session in the day.
+/// Whether a visits session is an open visit (families at tables in the hall) or a closed one
+/// (behind a screen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-pub enum Slot {
-    Morning,
-    Afternoon,
-    Evening,
+pub enum VisitKind {
+    Open,
+    Closed,
 }
 
-impl Slot {
-    pub const ALL: [Slot; 3] = [Slot::Morning, Slot::Afternoon, Slot::Evening];
+impl VisitKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            Slot::Morning => "morning",
-            Slot::Afternoon => "afternoon",
-            Slot::Evening => "evening",
+            VisitKind::Open => "open",
+            VisitKind::Closed => "closed",
         }
     }
-    pub fn parse(s: &str) -> Option<Slot> {
-        Slot::ALL.into_iter().find(|x| x.as_str() == s)
+    pub fn parse(s: &str) -> Option<VisitKind> {
+        [VisitKind::Open, VisitKind::Closed].into_iter().find(|k| k.as_str() == s)
     }
+}
+
+pub const SESSION_NAME_MAX_CHARS: usize = 40;
+pub const REASON_MAX_CHARS: usize = 200;
+/// The longest free-text note anywhere at the desk.
+pub const NOTE_MAX_CHARS: usize = 2000;
+
+/// A visits session the centre runs every week on one weekday.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SessionTemplate {
+    pub id: Uuid,
+    /// ISO weekday: 1 is Monday, 7 is Sunday.
+    pub weekday: u8,
+    pub name: String,
+    /// `HH:MM`, Europe/London.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub kind: VisitKind,
+    /// RFC 3339 when the centre stopped running it; retired templates make no more sessions.
+    pub retired_at: Option<String>,
+}
+
+/// A session's name, times and kind, as typed (for a template, or a session added by hand).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SessionTimesInput {
+    pub name: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub kind: Option<VisitKind>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SaveSessionTemplateInput {
+    /// `None` adds a new template.
+    pub template_id: Option<Uuid>,
+    pub weekday: Option<u8>,
+    pub times: SessionTimesInput,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RetireSessionTemplateInput {
+    pub template_id: Uuid,
+}
+
+/// Name, times and kind after checking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTimes {
+    pub name: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub kind: VisitKind,
+}
+
+/// Reads `HH:MM` (or `H:MM`, `HHMM`) as minutes after midnight.
+pub fn parse_clock(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let (h, m) = match s.split_once(':').or_else(|| s.split_once('.')) {
+        Some((h, m)) => (h, m),
+        None if s.len() == 4 && s.chars().all(|c| c.is_ascii_digit()) => s.split_at(2),
+        None => return None,
+    };
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+pub fn format_clock(minutes: u32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+pub fn check_session_times(p: &mut Problems, input: &SessionTimesInput) -> Option<SessionTimes> {
+    let name = clean_text(p, "name", "The session's name", &input.name, SESSION_NAME_MAX_CHARS);
+    if name.is_none() && input.name.trim().is_empty() {
+        p.add("name", "Enter a name for the session, for example Afternoon visits");
+    }
+    let starts = parse_clock(&input.starts_at);
+    if starts.is_none() {
+        p.add("starts_at", "Enter the start time as hours and minutes, for example 14:00");
+    }
+    let ends = parse_clock(&input.ends_at);
+    if ends.is_none() {
+        p.add("ends_at", "Enter the end time as hours and minutes, for example 16:00");
+    }
+    if let (Some(s), Some(e)) = (starts, ends)
+        && e <= s
+    {
+        p.add("ends_at", "The session must end after it starts");
+    }
+    if input.kind.is_none() {
+        p.add("kind", "Choose open or closed visits");
+    }
+    Some(SessionTimes {
+        name: name?,
+        starts_at: format_clock(starts?),
+        ends_at: format_clock(ends?),
+        kind: input.kind?,
+    })
+}
+
+pub fn check_template(input: &SaveSessionTemplateInput) -> Result<(u8, SessionTimes), Invalid> {
+    let mut p = Problems::new();
+    match input.weekday {
+        Some(1..=7) => {}
+        _ => p.add("weekday", "Choose the day of the week"),
+    }
+    let times = check_session_times(&mut p, &input.times);
+    p.finish()?;
+    match (input.weekday, times) {
+        (Some(d), Some(t)) => Ok((d, t)),
+        _ => Err(Invalid::one("weekday", "Choose the day of the week")),
+    }
+}
+
+pub fn weekday_label(day: u8) -> &'static str {
+    match day {
+        1 => "Monday",
+        2 => "Tuesday",
+        3 => "Wednesday",
+        4 => "Thursday",
+        5 => "Friday",
+        6 => "Saturday",
+        _ => "Sunday",
+    }
+}
+
+/// The sessions a new centre starts with; the manager changes them in Settings.
+pub fn default_templates() -> Vec<(u8, SessionTimes)> {
+    let t = |name: &str, s: &str, e: &str| SessionTimes {
+        name: name.into(),
+        starts_at: s.into(),
+        ends_at: e.into(),
+        kind: VisitKind::Open,
+    };
+    let mut out = Vec::new();
+    for day in 1..=5 {
+        out.push((day, t("Afternoon visits", "14:00", "16:00")));
+    }
+    for day in 6..=7 {
+        out.push((day, t("Morning visits", "09:30", "11:30")));
+        out.push((day, t("Afternoon visits", "14:00", "16:00")));
+    }
+    out
 }
 
 /// Children in a party, by age band.
@@ -66,16 +208,168 @@ pub struct VisitsSession {
     pub id: Uuid,
     /// The day in Europe/London, `YYYY-MM-DD`.
     pub date: String,
-    pub slot: Slot,
+    pub name: String,
+    /// `HH:MM`, Europe/London.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub kind: VisitKind,
+    /// The weekly template it came from; `None` when added by hand.
+    pub template_id: Option<Uuid>,
     /// RFC 3339, UTC.
     pub opened_at: String,
     pub opened_by: Uuid,
+    pub cancelled_at: Option<String>,
+    pub cancelled_by: Option<Uuid>,
+    pub cancel_reason: Option<String>,
+}
+
+/// A session added by hand for today.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AddVisitsSessionInput {
+    pub times: SessionTimesInput,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
-pub struct OpenVisitsSessionInput {
-    pub slot: Option<Slot>,
+pub struct CancelVisitsSessionInput {
+    pub session_id: Uuid,
+    #[serde(default)]
+    pub reason: String,
 }
+
+pub fn check_cancel(input: &CancelVisitsSessionInput) -> Result<String, Invalid> {
+    let mut p = Problems::new();
+    let reason = clean_text(&mut p, "reason", "The reason", &input.reason, REASON_MAX_CHARS);
+    if reason.is_none() && input.reason.trim().is_empty() {
+        p.add("reason", "Say why the session is cancelled, for example Prison lockdown");
+    }
+    p.finish()?;
+    reason.ok_or_else(|| Invalid::one("reason", "Say why the session is cancelled"))
+}
+
+/// Support a party needs, noticed at the desk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct SupportNeeds {
+    pub induction_loop: bool,
+    pub bsl_interpreter: bool,
+    pub step_free_access: bool,
+    pub distress: bool,
+    /// The language, when an interpreter is needed; empty when not.
+    pub interpreter_language: String,
+    /// Anything else, in the volunteer's words; empty when nothing.
+    pub other: String,
+}
+
+/// Help the desk gave a party.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct HelpGiven {
+    pub information: bool,
+    pub locker: bool,
+    pub walkthrough: bool,
+    /// Where the family was signposted; empty when nowhere.
+    pub signposted_to: String,
+}
+
+pub const SHORT_TEXT_MAX_CHARS: usize = 100;
+
+fn check_needs(p: &mut Problems, n: &SupportNeeds) -> SupportNeeds {
+    let lang = clean_text(p, "needs.interpreter_language", "The language", &n.interpreter_language, 60);
+    let other = clean_text(p, "needs.other", "Other needs", &n.other, REASON_MAX_CHARS);
+    SupportNeeds { interpreter_language: lang.unwrap_or_default(), other: other.unwrap_or_default(), ..n.clone() }
+}
+
+fn check_help(p: &mut Problems, h: &HelpGiven) -> HelpGiven {
+    let to = clean_text(p, "help.signposted_to", "Signposted to", &h.signposted_to, SHORT_TEXT_MAX_CHARS);
+    HelpGiven { signposted_to: to.unwrap_or_default(), ..h.clone() }
+}
+
+/// How a party's visit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    Visited,
+    DidNotGoIn,
+    DeclinedEntry,
+    FailedSecurity,
+    CancelledByPrison,
+}
+
+impl VisitOutcome {
+    pub const ALL: [VisitOutcome; 5] = [
+        VisitOutcome::Visited,
+        VisitOutcome::DidNotGoIn,
+        VisitOutcome::DeclinedEntry,
+        VisitOutcome::FailedSecurity,
+        VisitOutcome::CancelledByPrison,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitOutcome::Visited => "visited",
+            VisitOutcome::DidNotGoIn => "did_not_go_in",
+            VisitOutcome::DeclinedEntry => "declined_entry",
+            VisitOutcome::FailedSecurity => "failed_security",
+            VisitOutcome::CancelledByPrison => "cancelled_by_prison",
+        }
+    }
+    pub fn parse(s: &str) -> Option<VisitOutcome> {
+        VisitOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+    /// Outcomes after which the volunteer must offer welfare support, and record whether they did.
+    pub fn needs_welfare_offer(self) -> bool {
+        matches!(self, VisitOutcome::DeclinedEntry | VisitOutcome::FailedSecurity)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RecordVisitOutcomeInput {
+    pub check_in_id: Uuid,
+    pub outcome: Option<VisitOutcome>,
+    /// Required when the outcome is declined entry or failed security checks.
+    pub welfare_offered: Option<bool>,
+}
+
+pub fn check_outcome(input: &RecordVisitOutcomeInput) -> Result<(VisitOutcome, Option<bool>), Invalid> {
+    let Some(outcome) = input.outcome else {
+        return Err(Invalid::one("outcome", "Choose how the visit ended"));
+    };
+    if outcome.needs_welfare_offer() {
+        match input.welfare_offered {
+            Some(w) => Ok((outcome, Some(w))),
+            None => Err(Invalid::one(
+                "welfare_offered",
+                "Offer the family welfare support (a drink, a quiet room, someone to talk to), then say whether it was offered",
+            )),
+        }
+    } else {
+        Ok((outcome, None))
+    }
+}
+
+/// Ticks on the first-visit walkthrough for one party: the ids of the items gone through.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct TickWalkthroughInput {
+    pub check_in_id: Uuid,
+    pub ticked: Vec<Uuid>,
+}
+
+/// One item of the centre's first-visit walkthrough.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WalkthroughItem {
+    pub id: Uuid,
+    pub label: String,
+}
+
+pub const WALKTHROUGH_DEFAULTS: [&str; 8] = [
+    "Photo ID and what to bring",
+    "Lockers and what cannot go in",
+    "Dress code",
+    "What happens in the visits hall",
+    "The play area",
+    "The café and tea bar",
+    "Support available from POPS",
+    "How to give feedback",
+];
 
 /// A party arriving at the desk. Anonymous unless a lead name is given.
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -87,6 +381,10 @@ pub struct CheckInPartyInput {
     /// Optional; most families give no name.
     #[serde(default)]
     pub lead_name: String,
+    #[serde(default)]
+    pub needs: SupportNeeds,
+    #[serde(default)]
+    pub help: HelpGiven,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -108,6 +406,12 @@ pub struct CheckIn {
     pub left_at: Option<String>,
     pub checked_in_by: Uuid,
     pub checked_out_by: Option<Uuid>,
+    pub needs: SupportNeeds,
+    pub help: HelpGiven,
+    pub outcome: Option<VisitOutcome>,
+    pub welfare_offered: Option<bool>,
+    /// Walkthrough items gone through with this (first-time) party.
+    pub walkthrough: Vec<Uuid>,
 }
 
 /// A check-in after its input was checked.
@@ -118,6 +422,8 @@ pub struct PartyArrival {
     pub children: AgeBands,
     pub first_time: bool,
     pub lead_name: Option<String>,
+    pub needs: SupportNeeds,
+    pub help: HelpGiven,
 }
 
 pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
@@ -156,6 +462,8 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
         p.add("adults", "Enter the number of people in the party: at least 1 adult or child");
     }
     let lead_name = clean_text(&mut p, "lead_name", "The lead visitor's name", &input.lead_name, LEAD_NAME_MAX_CHARS);
+    let needs = check_needs(&mut p, &input.needs);
+    let help = check_help(&mut p, &input.help);
     p.finish()?;
     let session_id = input.session_id.ok_or_else(|| Invalid::one("session_id", "Open today's visits session first"))?;
     Ok(PartyArrival {
@@ -164,6 +472,8 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
         children: input.children,
         first_time: input.first_time,
         lead_name,
+        needs,
+        help,
     })
 }
 
@@ -176,6 +486,7 @@ pub struct VisitCounts {
     pub first_time_parties: i32,
     pub on_site_parties: i32,
     pub on_site_people: i32,
+    pub left_parties: i32,
 }
 
 impl VisitCounts {
@@ -188,6 +499,8 @@ impl VisitCounts {
         if c.left_at.is_none() {
             self.on_site_parties += 1;
             self.on_site_people += people;
+        } else {
+            self.left_parties += 1;
         }
     }
 }
@@ -223,6 +536,8 @@ mod tests {
             children,
             first_time: true,
             lead_name: String::new(),
+            needs: SupportNeeds::default(),
+            help: HelpGiven::default(),
         }
     }
 
@@ -258,6 +573,36 @@ mod tests {
         assert_eq!(fields(check_party(&i).unwrap_err()), ["lead_name"]);
         i.lead_name = "  مريم  ".into();
         assert_eq!(check_party(&i).unwrap().lead_name.as_deref(), Some("مريم"));
+    }
+
+    #[test]
+    fn clock_times_are_read_leniently_and_checked() {
+        assert_eq!(parse_clock("14:00"), Some(840));
+        assert_eq!(parse_clock("9:30"), Some(570));
+        assert_eq!(parse_clock("0930"), Some(570));
+        assert_eq!(parse_clock("24:00"), None);
+        assert_eq!(parse_clock("noon"), None);
+        let mut p = Problems::new();
+        let t = check_session_times(
+            &mut p,
+            &SessionTimesInput { name: "Late".into(), starts_at: "16:00".into(), ends_at: "15:00".into(), kind: None },
+        );
+        assert!(t.is_none());
+        assert_eq!(fields(p.finish().unwrap_err()), ["ends_at", "kind"]);
+    }
+
+    #[test]
+    fn declined_entry_needs_the_welfare_offer_recorded() {
+        let i = RecordVisitOutcomeInput {
+            check_in_id: Uuid::nil(),
+            outcome: Some(VisitOutcome::DeclinedEntry),
+            welfare_offered: None,
+        };
+        assert_eq!(fields(check_outcome(&i).unwrap_err()), ["welfare_offered"]);
+        let i = RecordVisitOutcomeInput { welfare_offered: Some(true), ..i };
+        assert_eq!(check_outcome(&i).unwrap(), (VisitOutcome::DeclinedEntry, Some(true)));
+        let i = RecordVisitOutcomeInput { outcome: Some(VisitOutcome::Visited), ..i };
+        assert_eq!(check_outcome(&i).unwrap(), (VisitOutcome::Visited, None));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! encryption itself rather than the outbox and audit rows.
 
 use chrono::Utc;
-use pops_domain::visits::{AgeBands, PartyArrival, Slot};
+use pops_domain::visits::{AgeBands, HelpGiven, PartyArrival, SessionTimes, SupportNeeds, VisitKind};
 use pops_store::{DbKey, Store, visits};
 use rusqlite::{Connection, params};
 use std::time::{Duration, Instant};
@@ -52,13 +52,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut store = Store::open(&dir.path().join("centre.db"), &DbKey::generate())?;
     // The session's `opened_by` must name an account; foreign keys are on.
     store.connection_for_tests().execute_batch("PRAGMA foreign_keys = OFF")?;
-    let session = store.write(Some(user), Utc::now(), |w| visits::open_session(w, "2026-11-25", Slot::Morning))?;
+    let session = store.write(Some(user), Utc::now(), |w| {
+        let times = SessionTimes {
+            name: "Morning visits".into(),
+            starts_at: "09:30".into(),
+            ends_at: "11:30".into(),
+            kind: VisitKind::Open,
+        };
+        visits::add_session(w, "2026-11-25", &times)
+    })?;
     let party = PartyArrival {
         session_id: session.id,
         adults: 2,
         children: AgeBands { age_3_4: 1, age_5_11: 2, ..Default::default() },
         first_time: true,
         lead_name: None,
+        needs: SupportNeeds::default(),
+        help: HelpGiven::default(),
     };
 
     let bare = bare_db(&dir.path().join("bare.db"), None)?;

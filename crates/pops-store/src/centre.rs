@@ -3,6 +3,7 @@
 use crate::db::{exec, row};
 use crate::{Error, Result, Writer};
 use pops_domain::change::{Op, entity};
+use pops_domain::visits::WalkthroughItem;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -49,27 +50,50 @@ fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     pub idle_lock_minutes: i32,
+    /// The first-visit walkthrough, in the order it is gone through.
+    pub walkthrough: Vec<WalkthroughItem>,
+    /// How long a family's consent lasts before it must be renewed, in months.
+    pub consent_months: i32,
 }
+
+pub const DEFAULT_CONSENT_MONTHS: i32 = 12;
 
 pub fn settings(conn: &Connection) -> Result<Settings> {
     let idle = setting(conn, "idle_lock_minutes")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
-    Ok(Settings { idle_lock_minutes: idle })
+    let walkthrough = match setting(conn, "walkthrough")? {
+        Some(v) => serde_json::from_str(&v)?,
+        None => Vec::new(),
+    };
+    let consent_months =
+        setting(conn, "consent_months")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONSENT_MONTHS);
+    Ok(Settings { idle_lock_minutes: idle, walkthrough, consent_months })
 }
 
 pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()> {
-    exec(
-        w.tx(),
-        "INSERT INTO setting (key, value) VALUES ('idle_lock_minutes', ?1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [s.idle_lock_minutes.to_string()],
-    )?;
+    let values = [
+        ("idle_lock_minutes", s.idle_lock_minutes.to_string()),
+        ("walkthrough", serde_json::to_string(&s.walkthrough)?),
+        ("consent_months", s.consent_months.to_string()),
+    ];
+    for (key, value) in values {
+        exec(
+            w.tx(),
+            "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+    }
     w.record(
         entity::SETTINGS,
         centre_id,
         Op::Upsert,
         s,
         "settings_changed",
-        &format!("idle_lock_minutes={}", s.idle_lock_minutes),
+        &format!(
+            "idle_lock_minutes={} walkthrough_items={} consent_months={}",
+            s.idle_lock_minutes,
+            s.walkthrough.len(),
+            s.consent_months
+        ),
     )?;
     Ok(())
 }

@@ -45,12 +45,14 @@ impl Store {
             return Err(Error::Malformed(format!("journal mode is {mode}, not WAL")));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut store = Store { conn, path: path.to_path_buf() };
+        // Foreign keys stay off while the schema is brought up to date (see `schema::ensure`).
+        store.conn.pragma_update(None, "foreign_keys", false)?;
         let tx = store.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         schema::ensure(&tx)?;
         tx.commit()?;
+        store.conn.pragma_update(None, "foreign_keys", true)?;
         Ok(store)
     }
 

@@ -7,6 +7,7 @@ pub mod attempts;
 pub mod audit;
 pub mod centre;
 mod db;
+pub mod desk;
 mod error;
 mod files;
 pub mod key;

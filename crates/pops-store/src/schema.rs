@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -119,24 +119,116 @@ CREATE TABLE check_in (
 CREATE INDEX check_in_session ON check_in(session_id);
 "#;
 
+/// Version 3: the whole visits day. Sessions come from per-weekday templates (or are added by hand)
+/// and can be cancelled; a check-in records support needs, help given, the visit's outcome and the
+/// first-visit walkthrough; enquiries, feedback and events are logged at the desk. Records whose
+/// shape is richer than their queries keep the whole record as JSON in `doc` beside the columns
+/// that are searched or sorted on. `visits_session` is rebuilt (its one-session-per-slot rule goes).
+const VISITS_DAY: &str = r#"
+CREATE TABLE session_template (
+    id          TEXT PRIMARY KEY,
+    weekday     INTEGER NOT NULL CHECK (weekday BETWEEN 1 AND 7),
+    starts_at   TEXT NOT NULL,
+    retired_at  TEXT,
+    doc         TEXT NOT NULL CHECK (json_valid(doc))
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE visits_session_v3 (
+    id            TEXT PRIMARY KEY,
+    date          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    starts_at     TEXT NOT NULL,
+    ends_at       TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('open', 'closed')),
+    template_id   TEXT REFERENCES session_template(id),
+    opened_at     TEXT NOT NULL,
+    opened_by     TEXT NOT NULL REFERENCES account(id),
+    cancelled_at  TEXT,
+    cancelled_by  TEXT REFERENCES account(id),
+    cancel_reason TEXT,
+    UNIQUE (date, template_id)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO visits_session_v3 (id, date, name, starts_at, ends_at, kind, opened_at, opened_by)
+SELECT id, date,
+       CASE slot WHEN 'morning' THEN 'Morning' WHEN 'afternoon' THEN 'Afternoon' ELSE 'Evening' END,
+       CASE slot WHEN 'morning' THEN '09:30' WHEN 'afternoon' THEN '14:00' ELSE '18:00' END,
+       CASE slot WHEN 'morning' THEN '11:30' WHEN 'afternoon' THEN '16:00' ELSE '20:00' END,
+       'open', opened_at, opened_by
+FROM visits_session;
+
+DROP TABLE visits_session;
+ALTER TABLE visits_session_v3 RENAME TO visits_session;
+CREATE INDEX visits_session_date ON visits_session(date);
+
+ALTER TABLE check_in ADD COLUMN needs TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(needs));
+ALTER TABLE check_in ADD COLUMN help TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(help));
+ALTER TABLE check_in ADD COLUMN outcome TEXT CHECK (outcome IN
+    ('visited', 'did_not_go_in', 'declined_entry', 'failed_security', 'cancelled_by_prison'));
+ALTER TABLE check_in ADD COLUMN welfare_offered INTEGER CHECK (welfare_offered IN (0, 1));
+ALTER TABLE check_in ADD COLUMN walkthrough TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(walkthrough));
+
+CREATE TABLE enquiry (
+    id           TEXT PRIMARY KEY,
+    received_at  TEXT NOT NULL,
+    date         TEXT NOT NULL,
+    doc          TEXT NOT NULL CHECK (json_valid(doc))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX enquiry_date ON enquiry(date);
+
+CREATE TABLE feedback (
+    id           TEXT PRIMARY KEY,
+    received_at  TEXT NOT NULL,
+    date         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('compliment', 'complaint', 'suggestion')),
+    status       TEXT NOT NULL CHECK (status IN ('open', 'responded', 'closed')),
+    doc          TEXT NOT NULL CHECK (json_valid(doc))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX feedback_status ON feedback(status, received_at);
+CREATE INDEX feedback_date ON feedback(date);
+
+CREATE TABLE centre_event (
+    id     TEXT PRIMARY KEY,
+    date   TEXT NOT NULL,
+    kind   TEXT NOT NULL CHECK (kind IN ('family_day', 'family_forum')),
+    doc    TEXT NOT NULL CHECK (json_valid(doc))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX centre_event_date ON centre_event(date);
+
+-- Roll-calls taken from the fire list: which parties were accounted for.
+CREATE TABLE roll_call (
+    id           TEXT PRIMARY KEY,
+    started_at   TEXT NOT NULL,
+    doc          TEXT NOT NULL CHECK (json_valid(doc))
+) STRICT, WITHOUT ROWID;
+"#;
+
+/// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
+/// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY];
+
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(FOUNDATION)?;
-    tx.execute_batch(VISITS)?;
+    for step in STEPS {
+        tx.execute_batch(step)?;
+    }
     tx.pragma_update(None, "user_version", VERSION)?;
     Ok(())
 }
 
 /// Brings a database at `version` up by exactly one version.
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
-    match version {
-        1 => tx.execute_batch(VISITS)?,
-        _ => return Err(Error::Malformed(format!("no upgrade from schema version {version}"))),
-    }
+    let step = usize::try_from(version)
+        .ok()
+        .and_then(|v| STEPS.get(v))
+        .ok_or_else(|| Error::Malformed(format!("no upgrade from schema version {version}")))?;
+    tx.execute_batch(step)?;
     Ok(())
 }
 
-/// Creates the schema, or upgrades it step by step. Runs inside one transaction.
+/// Creates the schema, or upgrades it step by step. Runs inside one transaction, with foreign keys
+/// off (a step may rebuild a table that others refer to); every reference is checked before the
+/// transaction commits.
 pub fn ensure(tx: &Transaction<'_>) -> Result<()> {
     let mut version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == 0 {
@@ -148,18 +240,29 @@ pub fn ensure(tx: &Transaction<'_>) -> Result<()> {
     if version > VERSION {
         return Err(Error::TooNew { found: version, known: VERSION });
     }
+    let upgrading = version < VERSION;
     while version < VERSION {
         upgrade_from(tx, version)?;
         version += 1;
         tx.pragma_update(None, "user_version", version)?;
     }
+    if upgrading {
+        let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+        if broken > 0 {
+            return Err(Error::Malformed(format!("{broken} broken reference(s) after the schema upgrade")));
+        }
+    }
     Ok(())
 }
 
-/// The schema as it was at version 1, for the upgrade test.
+/// The schema as it was at `version` (1 to `VERSION`), for the upgrade tests.
 #[doc(hidden)]
-pub fn create_version_1(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(FOUNDATION)?;
-    tx.pragma_update(None, "user_version", 1)?;
+pub fn create_version(tx: &Transaction<'_>, version: i64) -> Result<()> {
+    let steps = usize::try_from(version).ok().filter(|v| (1..=STEPS.len()).contains(v));
+    let steps = steps.ok_or_else(|| Error::Malformed(format!("no schema version {version}")))?;
+    for step in &STEPS[..steps] {
+        tx.execute_batch(step)?;
+    }
+    tx.pragma_update(None, "user_version", version)?;
     Ok(())
 }

@@ -5,12 +5,13 @@ use crate::{Error, Result, Writer};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::{Op, entity};
 use pops_domain::visits::{
-    AgeBands, CheckIn, PartyArrival, SessionSummary, Slot, TodayView, VisitCounts, VisitsSession,
+    AgeBands, CheckIn, PartyArrival, SessionSummary, SessionTemplate, SessionTimes, TodayView, VisitCounts, VisitKind,
+    VisitOutcome, VisitsSession,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -18,116 +19,310 @@ fn uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| Error::Malformed("a visits id is not a UUID".into()))
 }
 
-type SessionRow = (String, String, String, String, String);
+const SESSION_COLUMNS: &str = "id, date, name, starts_at, ends_at, kind, template_id, opened_at, opened_by, cancelled_at, cancelled_by, cancel_reason";
+
+type SessionRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
 }
 
-fn session_decode((id, date, slot, opened_at, opened_by): SessionRow) -> Result<VisitsSession> {
+fn session_decode(
+    (
+        id,
+        date,
+        name,
+        starts_at,
+        ends_at,
+        kind,
+        template_id,
+        opened_at,
+        opened_by,
+        cancelled_at,
+        cancelled_by,
+        cancel_reason,
+    ): SessionRow,
+) -> Result<VisitsSession> {
     Ok(VisitsSession {
         id: uuid(&id)?,
         date,
-        slot: Slot::parse(&slot).ok_or_else(|| Error::Malformed("session slot".into()))?,
+        name,
+        starts_at,
+        ends_at,
+        kind: VisitKind::parse(&kind).ok_or_else(|| Error::Malformed("session kind".into()))?,
+        template_id: template_id.as_deref().map(uuid).transpose()?,
         opened_at,
         opened_by: uuid(&opened_by)?,
+        cancelled_at,
+        cancelled_by: cancelled_by.as_deref().map(uuid).transpose()?,
+        cancel_reason,
     })
 }
 
-/// Opens the `slot` session of `date` (a Europe/London day, `YYYY-MM-DD`).
-pub fn open_session(w: &Writer<'_>, date: &str, slot: Slot) -> Result<VisitsSession> {
-    let exists: bool = row(
-        w.tx(),
-        "SELECT EXISTS (SELECT 1 FROM visits_session WHERE date = ?1 AND slot = ?2)",
-        params![date, slot.as_str()],
-        |r| r.get(0),
-    )?;
-    if exists {
-        return Err(Error::Conflict(format!("Today's {} session is already open", slot.as_str())));
-    }
-    let session = VisitsSession {
-        id: Uuid::now_v7(),
-        date: date.into(),
-        slot,
-        opened_at: rfc3339(w.now()),
-        opened_by: w.user_id().ok_or(Error::Malformed("opening a session needs a person".into()))?,
-    };
+fn insert_session(w: &Writer<'_>, session: &VisitsSession) -> Result<()> {
     exec(
         w.tx(),
-        "INSERT INTO visits_session (id, date, slot, opened_at, opened_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![session.id.to_string(), session.date, slot.as_str(), session.opened_at, session.opened_by.to_string()],
+        &format!(
+            "INSERT INTO visits_session ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL)"
+        ),
+        params![
+            session.id.to_string(),
+            session.date,
+            session.name,
+            session.starts_at,
+            session.ends_at,
+            session.kind.as_str(),
+            session.template_id.map(|t| t.to_string()),
+            session.opened_at,
+            session.opened_by.to_string(),
+        ],
     )?;
     w.record(
         entity::VISITS_SESSION,
         session.id,
         Op::Upsert,
-        &session,
+        session,
         "visits_session_opened",
-        &format!("slot={}", slot.as_str()),
+        &format!("template={}", session.template_id.is_some()),
     )?;
+    Ok(())
+}
+
+fn new_session(w: &Writer<'_>, date: &str, times: &SessionTimes, template_id: Option<Uuid>) -> Result<VisitsSession> {
+    Ok(VisitsSession {
+        id: Uuid::now_v7(),
+        date: date.into(),
+        name: times.name.clone(),
+        starts_at: times.starts_at.clone(),
+        ends_at: times.ends_at.clone(),
+        kind: times.kind,
+        template_id,
+        opened_at: rfc3339(w.now()),
+        opened_by: w.user_id().ok_or(Error::Malformed("a session needs the person opening it".into()))?,
+        cancelled_at: None,
+        cancelled_by: None,
+        cancel_reason: None,
+    })
+}
+
+/// Adds a session to `date` (a Europe/London day, `YYYY-MM-DD`) by hand.
+pub fn add_session(w: &Writer<'_>, date: &str, times: &SessionTimes) -> Result<VisitsSession> {
+    let clash: bool = row(
+        w.tx(),
+        "SELECT EXISTS (SELECT 1 FROM visits_session
+                        WHERE date = ?1 AND starts_at = ?2 AND name = ?3 AND cancelled_at IS NULL)",
+        params![date, times.starts_at, times.name],
+        |r| r.get(0),
+    )?;
+    if clash {
+        return Err(Error::Conflict(format!("There is already a {} session at {} today", times.name, times.starts_at)));
+    }
+    let session = new_session(w, date, times, None)?;
+    insert_session(w, &session)?;
+    Ok(session)
+}
+
+/// Creates the sessions of `date` from the templates of its weekday that have none yet that day.
+/// Answers how many it created (0 when the day already has them all).
+pub fn sessions_from_templates(w: &Writer<'_>, date: &str, weekday: u8) -> Result<usize> {
+    let missing = missing_template_sessions(w.tx(), date, weekday)?;
+    for t in &missing {
+        let times = SessionTimes {
+            name: t.name.clone(),
+            starts_at: t.starts_at.clone(),
+            ends_at: t.ends_at.clone(),
+            kind: t.kind,
+        };
+        let session = new_session(w, date, &times, Some(t.id))?;
+        insert_session(w, &session)?;
+    }
+    Ok(missing.len())
+}
+
+/// The live templates of `weekday` that have no session on `date` yet.
+pub fn missing_template_sessions(conn: &Connection, date: &str, weekday: u8) -> Result<Vec<SessionTemplate>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.doc FROM session_template t
+         WHERE t.weekday = ?1 AND t.retired_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM visits_session s WHERE s.date = ?2 AND s.template_id = t.id)
+         ORDER BY t.starts_at",
+    )?;
+    let docs = stmt.query_map(params![weekday, date], |r| r.get::<_, String>(0))?;
+    docs.map(|d| Ok(serde_json::from_str(&d?)?)).collect()
+}
+
+pub fn cancel_session(w: &Writer<'_>, id: Uuid, reason: &str) -> Result<VisitsSession> {
+    let mut session = session(w.tx(), id)?.ok_or(Error::NotFound("visits session"))?;
+    if session.cancelled_at.is_some() {
+        return Err(Error::Conflict("This session has already been cancelled".into()));
+    }
+    let on_site: i64 = row(
+        w.tx(),
+        "SELECT count(*) FROM check_in WHERE session_id = ?1 AND left_at IS NULL",
+        [id.to_string()],
+        |r| r.get(0),
+    )?;
+    if on_site > 0 {
+        return Err(Error::Conflict(format!(
+            "{on_site} {} of this session still on site: check {} out first, with the outcome Cancelled by the prison",
+            if on_site == 1 { "party is" } else { "parties are" },
+            if on_site == 1 { "it" } else { "them" },
+        )));
+    }
+    let by = w.user_id().ok_or(Error::Malformed("cancelling needs a person".into()))?;
+    session.cancelled_at = Some(rfc3339(w.now()));
+    session.cancelled_by = Some(by);
+    session.cancel_reason = Some(reason.into());
+    exec(
+        w.tx(),
+        "UPDATE visits_session SET cancelled_at = ?1, cancelled_by = ?2, cancel_reason = ?3 WHERE id = ?4",
+        params![session.cancelled_at, by.to_string(), reason, id.to_string()],
+    )?;
+    w.record(entity::VISITS_SESSION, id, Op::Upsert, &session, "visits_session_cancelled", "")?;
     Ok(session)
 }
 
 pub fn session(conn: &Connection, id: Uuid) -> Result<Option<VisitsSession>> {
-    row(
-        conn,
-        "SELECT id, date, slot, opened_at, opened_by FROM visits_session WHERE id = ?1",
-        [id.to_string()],
-        session_row,
-    )
-    .optional()?
-    .map(session_decode)
-    .transpose()
+    row(conn, &format!("SELECT {SESSION_COLUMNS} FROM visits_session WHERE id = ?1"), [id.to_string()], session_row)
+        .optional()?
+        .map(session_decode)
+        .transpose()
 }
 
-const CHECK_IN_COLUMNS: &str = "id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time, lead_name, arrived_at, left_at, checked_in_by, checked_out_by";
-
-fn check_in_from_row(r: &Row<'_>) -> rusqlite::Result<(CheckInIds, CheckInRest)> {
-    Ok((
-        (r.get(0)?, r.get(1)?, r.get(12)?, r.get(13)?),
-        (
-            r.get(2)?,
-            AgeBands {
-                age_0_1: r.get(3)?,
-                age_2: r.get(4)?,
-                age_3_4: r.get(5)?,
-                age_5_11: r.get(6)?,
-                age_12_17: r.get(7)?,
-            },
-            r.get(8)?,
-            r.get(9)?,
-            r.get(10)?,
-            r.get(11)?,
-        ),
-    ))
+/// Every template, live ones first, by weekday and start.
+pub fn templates(conn: &Connection) -> Result<Vec<SessionTemplate>> {
+    let mut stmt =
+        conn.prepare("SELECT doc FROM session_template ORDER BY retired_at IS NOT NULL, weekday, starts_at")?;
+    let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    docs.map(|d| Ok(serde_json::from_str(&d?)?)).collect()
 }
 
-type CheckInIds = (String, String, String, Option<String>);
-type CheckInRest = (i32, AgeBands, bool, Option<String>, String, Option<String>);
+pub fn template(conn: &Connection, id: Uuid) -> Result<Option<SessionTemplate>> {
+    row(conn, "SELECT doc FROM session_template WHERE id = ?1", [id.to_string()], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|d| Ok(serde_json::from_str(&d)?))
+        .transpose()
+}
 
-fn check_in_decode(
-    ((id, session_id, by, out_by), (adults, children, first_time, lead_name, arrived_at, left_at)): (
-        CheckInIds,
-        CheckInRest,
-    ),
-) -> Result<CheckIn> {
+/// Adds or replaces a template (the whole record).
+pub fn save_template(w: &Writer<'_>, t: &SessionTemplate) -> Result<()> {
+    exec(
+        w.tx(),
+        "INSERT INTO session_template (id, weekday, starts_at, retired_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET weekday = excluded.weekday, starts_at = excluded.starts_at,
+             retired_at = excluded.retired_at, doc = excluded.doc",
+        params![t.id.to_string(), t.weekday, t.starts_at, t.retired_at, serde_json::to_string(t)?],
+    )?;
+    let action = if t.retired_at.is_some() { "session_template_retired" } else { "session_template_saved" };
+    w.record(entity::SESSION_TEMPLATE, t.id, Op::Upsert, t, action, &format!("weekday={}", t.weekday))?;
+    Ok(())
+}
+
+const CHECK_IN_COLUMNS: &str = "id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time, lead_name, arrived_at, left_at, checked_in_by, checked_out_by, needs, help, outcome, welfare_offered, walkthrough";
+
+/// A check-in row as read, before its ids and JSON columns are parsed.
+struct CheckInRow {
+    id: String,
+    session_id: String,
+    adults: i32,
+    children: AgeBands,
+    first_time: bool,
+    lead_name: Option<String>,
+    arrived_at: String,
+    left_at: Option<String>,
+    checked_in_by: String,
+    checked_out_by: Option<String>,
+    needs: String,
+    help: String,
+    outcome: Option<String>,
+    welfare_offered: Option<bool>,
+    walkthrough: String,
+}
+
+fn check_in_from_row(r: &Row<'_>) -> rusqlite::Result<CheckInRow> {
+    Ok(CheckInRow {
+        id: r.get(0)?,
+        session_id: r.get(1)?,
+        adults: r.get(2)?,
+        children: AgeBands {
+            age_0_1: r.get(3)?,
+            age_2: r.get(4)?,
+            age_3_4: r.get(5)?,
+            age_5_11: r.get(6)?,
+            age_12_17: r.get(7)?,
+        },
+        first_time: r.get(8)?,
+        lead_name: r.get(9)?,
+        arrived_at: r.get(10)?,
+        left_at: r.get(11)?,
+        checked_in_by: r.get(12)?,
+        checked_out_by: r.get(13)?,
+        needs: r.get(14)?,
+        help: r.get(15)?,
+        outcome: r.get(16)?,
+        welfare_offered: r.get(17)?,
+        walkthrough: r.get(18)?,
+    })
+}
+
+fn check_in_decode(r: CheckInRow) -> Result<CheckIn> {
     Ok(CheckIn {
-        id: uuid(&id)?,
-        session_id: uuid(&session_id)?,
-        adults,
-        children,
-        first_time,
-        lead_name,
-        arrived_at,
-        left_at,
-        checked_in_by: uuid(&by)?,
-        checked_out_by: out_by.as_deref().map(uuid).transpose()?,
+        id: uuid(&r.id)?,
+        session_id: uuid(&r.session_id)?,
+        adults: r.adults,
+        children: r.children,
+        first_time: r.first_time,
+        lead_name: r.lead_name,
+        arrived_at: r.arrived_at,
+        left_at: r.left_at,
+        checked_in_by: uuid(&r.checked_in_by)?,
+        checked_out_by: r.checked_out_by.as_deref().map(uuid).transpose()?,
+        needs: serde_json::from_str(&r.needs)?,
+        help: serde_json::from_str(&r.help)?,
+        outcome: r
+            .outcome
+            .map(|o| VisitOutcome::parse(&o).ok_or_else(|| Error::Malformed("visit outcome".into())))
+            .transpose()?,
+        welfare_offered: r.welfare_offered,
+        walkthrough: serde_json::from_str(&r.walkthrough)?,
     })
 }
 
 pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
-    if session(w.tx(), party.session_id)?.is_none() {
+    let Some(session) = session(w.tx(), party.session_id)? else {
         return Err(Error::NotFound("visits session"));
+    };
+    if session.cancelled_at.is_some() {
+        return Err(Error::Conflict(format!(
+            "The {} session has been cancelled: choose another session",
+            session.name
+        )));
     }
     let record = CheckIn {
         id: Uuid::now_v7(),
@@ -140,12 +335,18 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
         left_at: None,
         checked_in_by: w.user_id().ok_or(Error::Malformed("a check-in needs a person".into()))?,
         checked_out_by: None,
+        needs: party.needs.clone(),
+        help: party.help.clone(),
+        outcome: None,
+        welfare_offered: None,
+        walkthrough: Vec::new(),
     };
     let c = &record.children;
     exec(
         w.tx(),
         &format!(
-            "INSERT INTO check_in ({CHECK_IN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL)"
+            "INSERT INTO check_in ({CHECK_IN_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]')"
         ),
         params![
             record.id.to_string(),
@@ -160,6 +361,8 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
             record.lead_name,
             record.arrived_at,
             record.checked_in_by.to_string(),
+            serde_json::to_string(&record.needs)?,
+            serde_json::to_string(&record.help)?,
         ],
     )?;
     let detail = format!("adults={} children={} first_time={}", record.adults, c.total(), record.first_time);
@@ -174,29 +377,71 @@ pub fn get_check_in(conn: &Connection, id: Uuid) -> Result<Option<CheckIn>> {
         .transpose()
 }
 
+/// Writes the parts of a check-in that change after arrival, and records the change.
+fn update_check_in(w: &Writer<'_>, record: &CheckIn, action: &str, detail: &str) -> Result<()> {
+    exec(
+        w.tx(),
+        "UPDATE check_in SET left_at = ?1, checked_out_by = ?2, outcome = ?3, welfare_offered = ?4, walkthrough = ?5
+         WHERE id = ?6",
+        params![
+            record.left_at,
+            record.checked_out_by.map(|u| u.to_string()),
+            record.outcome.map(|o| o.as_str()),
+            record.welfare_offered,
+            serde_json::to_string(&record.walkthrough)?,
+            record.id.to_string(),
+        ],
+    )?;
+    w.record(entity::CHECK_IN, record.id, Op::Upsert, record, action, detail)?;
+    Ok(())
+}
+
 pub fn check_out(w: &Writer<'_>, id: Uuid) -> Result<CheckIn> {
     let mut record = get_check_in(w.tx(), id)?.ok_or(Error::NotFound("check-in"))?;
     if record.left_at.is_some() {
         return Err(Error::Conflict("This party has already been checked out".into()));
     }
-    let now = rfc3339(w.now());
-    let by = w.user_id().ok_or(Error::Malformed("a check-out needs a person".into()))?;
-    exec(
-        w.tx(),
-        "UPDATE check_in SET left_at = ?1, checked_out_by = ?2 WHERE id = ?3",
-        params![now, by.to_string(), id.to_string()],
-    )?;
-    record.left_at = Some(now);
-    record.checked_out_by = Some(by);
-    w.record(entity::CHECK_IN, id, Op::Upsert, &record, "party_checked_out", "")?;
+    record.left_at = Some(rfc3339(w.now()));
+    record.checked_out_by = Some(w.user_id().ok_or(Error::Malformed("a check-out needs a person".into()))?);
+    update_check_in(w, &record, "party_checked_out", "")?;
+    Ok(record)
+}
+
+/// Records how the party's visit ended (and, after a refusal, whether welfare support was offered).
+pub fn record_outcome(
+    w: &Writer<'_>,
+    id: Uuid,
+    outcome: VisitOutcome,
+    welfare_offered: Option<bool>,
+) -> Result<CheckIn> {
+    let mut record = get_check_in(w.tx(), id)?.ok_or(Error::NotFound("check-in"))?;
+    record.outcome = Some(outcome);
+    record.welfare_offered = welfare_offered;
+    let detail = format!(
+        "outcome={} welfare_offered={}",
+        outcome.as_str(),
+        welfare_offered.map_or("-", |w| if w { "yes" } else { "no" })
+    );
+    update_check_in(w, &record, "visit_outcome_recorded", &detail)?;
+    Ok(record)
+}
+
+/// Replaces the walkthrough ticks of a first-time party.
+pub fn set_walkthrough(w: &Writer<'_>, id: Uuid, ticked: Vec<Uuid>) -> Result<CheckIn> {
+    let mut record = get_check_in(w.tx(), id)?.ok_or(Error::NotFound("check-in"))?;
+    if !record.first_time {
+        return Err(Error::Conflict("The walkthrough is for first-time visitors: this party has been before".into()));
+    }
+    record.walkthrough = ticked;
+    let detail = format!("ticked={}", record.walkthrough.len());
+    update_check_in(w, &record, "walkthrough_ticked", &detail)?;
     Ok(record)
 }
 
 /// Everything the Today screen shows for the Europe/London day `date`.
 pub fn day(conn: &Connection, date: &str) -> Result<TodayView> {
-    let mut stmt = conn.prepare(
-        "SELECT id, date, slot, opened_at, opened_by FROM visits_session WHERE date = ?1 ORDER BY opened_at DESC",
-    )?;
+    let mut stmt = conn
+        .prepare(&format!("SELECT {SESSION_COLUMNS} FROM visits_session WHERE date = ?1 ORDER BY starts_at, name"))?;
     let sessions = stmt
         .query_map([date], session_row)?
         .map(|r| r.map_err(Error::from).and_then(session_decode))

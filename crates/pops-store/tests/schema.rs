@@ -50,7 +50,7 @@ fn upgraded_database_equals_a_fresh_one() {
         let mut conn = Connection::open(&old_path).unwrap();
         conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
         let tx = conn.transaction().unwrap();
-        schema::create_version_1(&tx).unwrap();
+        schema::create_version(&tx, 1).unwrap();
         tx.commit().unwrap();
     }
     let upgraded = Store::open(&old_path, &key).unwrap();
@@ -74,4 +74,47 @@ fn a_newer_database_is_refused_not_damaged() {
         conn.pragma_update(None, "user_version", schema::VERSION + 1).unwrap();
     }
     assert!(matches!(Store::open(&path, &key), Err(pops_store::Error::TooNew { .. })));
+}
+
+#[test]
+fn version_2_sessions_and_check_ins_survive_the_upgrade_to_version_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DbKey::generate();
+    let path = dir.path().join("v2.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::create_version(&tx, 2).unwrap();
+        tx.execute_batch(
+            "INSERT INTO account VALUES ('a1', 'manager', 'M', 'manager', 1, '2026-11-01T10:00:00Z', NULL, 'k');
+             INSERT INTO visits_session VALUES ('s1', '2026-11-01', 'afternoon', '2026-11-01T13:00:00Z', 'a1');
+             INSERT INTO check_in (id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time,
+                                   lead_name, arrived_at, left_at, checked_in_by, checked_out_by)
+             VALUES ('c1', 's1', 2, 0, 0, 1, 0, 0, 1, NULL, '2026-11-01T13:05:00Z', NULL, 'a1', NULL);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, &key).unwrap();
+    let (name, starts, kind): (String, String, String) = store
+        .read(|c| {
+            Ok(c.query_row("SELECT name, starts_at, kind FROM visits_session WHERE id = 's1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), starts.as_str(), kind.as_str()), ("Afternoon", "14:00", "open"));
+    let (needs, walkthrough): (String, String) = store
+        .read(|c| {
+            Ok(c.query_row("SELECT needs, walkthrough FROM check_in WHERE id = 'c1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!((needs.as_str(), walkthrough.as_str()), ("{}", "[]"));
+    // The check-in still refers to its (rebuilt) session.
+    let broken: i64 =
+        store.read(|c| Ok(c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?)).unwrap();
+    assert_eq!(broken, 0);
 }

@@ -6,7 +6,6 @@ mod common;
 
 use chrono::Utc;
 use pops_domain::change::Op;
-use pops_domain::visits::Slot;
 use pops_store::{Error, outbox, visits};
 
 fn totals(store: &pops_store::Store) -> (i64, i64, i64) {
@@ -60,7 +59,8 @@ fn refused_writes_write_nothing() {
     let unknown =
         fx.store.write(Some(fx.user), Utc::now(), |w| visits::check_in(w, &common::party(uuid::Uuid::now_v7(), None)));
     assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
-    let same_slot = fx.store.write(Some(fx.user), Utc::now(), |w| visits::open_session(w, "2026-11-25", Slot::Morning));
+    let same_slot =
+        fx.store.write(Some(fx.user), Utc::now(), |w| visits::add_session(w, "2026-11-25", &common::morning()));
     assert!(matches!(same_slot, Err(Error::Conflict(_))), "{same_slot:?}");
     // A failure after the record and its change were written rolls all of it back.
     let late = fx.store.write(Some(fx.user), Utc::now(), |w| {

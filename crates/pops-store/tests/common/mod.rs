@@ -6,7 +6,7 @@
 use chrono::Utc;
 use pops_domain::Role;
 use pops_domain::account::Account;
-use pops_domain::visits::{AgeBands, PartyArrival, Slot, VisitsSession};
+use pops_domain::visits::{AgeBands, HelpGiven, PartyArrival, SessionTimes, SupportNeeds, VisitKind, VisitsSession};
 use pops_store::centre::CentreRecord;
 use pops_store::keyslots::{KdfParams, WrappedKey};
 use pops_store::{DbKey, Store, accounts, centre, visits};
@@ -47,10 +47,19 @@ pub fn set_up(dir: &Path) -> Fixture {
                 created_at: Utc::now().to_rfc3339(),
             };
             accounts::insert(w, &account, &WrappedKey::seal(&key, b"402917", b"ctx", FAST)?)?;
-            visits::open_session(w, "2026-11-25", Slot::Morning)
+            visits::add_session(w, "2026-11-25", &morning())
         })
         .expect("set up");
     Fixture { store, key, user, session }
+}
+
+pub fn morning() -> SessionTimes {
+    SessionTimes {
+        name: "Morning visits".into(),
+        starts_at: "09:30".into(),
+        ends_at: "11:30".into(),
+        kind: VisitKind::Open,
+    }
 }
 
 pub fn party(session: Uuid, lead_name: Option<&str>) -> PartyArrival {
@@ -60,6 +69,8 @@ pub fn party(session: Uuid, lead_name: Option<&str>) -> PartyArrival {
         children: AgeBands { age_0_1: 1, age_5_11: 1, ..Default::default() },
         first_time: true,
         lead_name: lead_name.map(String::from),
+        needs: SupportNeeds::default(),
+        help: HelpGiven::default(),
     }
 }
 
