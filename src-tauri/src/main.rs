@@ -48,6 +48,12 @@ fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>) -> i32 {
     };
     let mut config = Config::new(&data_dir);
     config.idle_lock = idle_lock;
+    // CSV exports go to the person's Documents folder unless POPS_EXPORT_DIR says otherwise.
+    config.export_dir = std::env::var_os("POPS_EXPORT_DIR").map(std::path::PathBuf::from).or_else(|| {
+        std::env::var_os("HOME")
+            .or_else(|| std::env::var_os("USERPROFILE"))
+            .map(|home| std::path::PathBuf::from(home).join("Documents").join("POPS exports"))
+    });
     let app = match App::start(config) {
         Ok(app) => Arc::new(app),
         Err(e) => {

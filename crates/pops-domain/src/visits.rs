@@ -523,6 +523,39 @@ pub struct TodayView {
     /// Parties that have left today, most recent departure first.
     pub left: Vec<CheckIn>,
     pub counts: VisitCounts,
+    /// Enquiries logged today, newest first.
+    pub enquiries: Vec<crate::desk::Enquiry>,
+    /// Feedback received today.
+    pub feedback_received: i32,
+    /// The centre's first-visit walkthrough.
+    pub walkthrough: Vec<WalkthroughItem>,
+    /// The roll-call in progress, if any.
+    pub roll_call: Option<RollCall>,
+}
+
+/// A roll-call from the fire list: the parties on site when it started, and those accounted for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RollCall {
+    pub id: Uuid,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub started_by: Uuid,
+    pub finished_at: Option<String>,
+    /// Check-in ids of the parties on site at the start.
+    pub parties: Vec<Uuid>,
+    pub accounted: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MarkRollCallInput {
+    pub roll_call_id: Uuid,
+    pub check_in_id: Uuid,
+    pub accounted: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct FinishRollCallInput {
+    pub roll_call_id: Uuid,
 }
 
 #[cfg(test)]

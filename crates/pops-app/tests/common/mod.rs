@@ -15,7 +15,7 @@ use std::time::Duration;
 pub const FAST: KdfParams = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
 
 pub fn config(dir: &Path) -> Config {
-    Config { data_dir: dir.to_path_buf(), idle_lock: None, kdf: FAST }
+    Config { data_dir: dir.to_path_buf(), idle_lock: None, kdf: FAST, export_dir: Some(dir.join("exports")) }
 }
 
 pub fn config_idle(dir: &Path, idle: Duration) -> Config {
