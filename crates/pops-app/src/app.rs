@@ -650,7 +650,7 @@ impl App {
                 .into_iter()
                 .map(|feedback| {
                     let age_days = chrono::DateTime::parse_from_rfc3339(&feedback.received_at)
-                        .map(|t| (at - t.with_timezone(&Utc)).num_days())
+                        .map(|t| i32::try_from((at - t.with_timezone(&Utc)).num_days()).unwrap_or(i32::MAX))
                         .unwrap_or(0);
                     FeedbackItem { feedback, age_days }
                 })

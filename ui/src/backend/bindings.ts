@@ -222,7 +222,7 @@ export type FeedbackItem = { feedback: Feedback,
 /**
  * Whole days since it was received (for open complaints, how long it has waited).
  */
-age_days: bigint, };
+age_days: number, };
 
 export type FeedbackList = { items: Array<FeedbackItem>, };
 

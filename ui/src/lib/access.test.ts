@@ -11,6 +11,7 @@ const access: CommandAccess[] = [
   { command: 'lock_now', roles: [...EVERY] },
   { command: 'get_today', roles: [...EVERY] },
   { command: 'check_in_party', roles: [...EVERY] },
+  { command: 'list_feedback', roles: [...EVERY] },
   { command: 'list_accounts', roles: ['manager'] },
   { command: 'add_account', roles: ['manager'] },
 ];
@@ -33,16 +34,17 @@ describe('mayCall', () => {
 });
 
 describe('placesFor', () => {
-  it('gives a manager Today and Settings', () => {
+  it('gives a manager Today, Feedback and events, and Settings', () => {
     expect(placesFor(access, 'manager').map((p) => [p.id, p.key])).toEqual([
       ['today', '1'],
+      ['feedback', '8'],
       ['settings', '7'],
     ]);
   });
 
-  it('gives everyone else Today only', () => {
+  it('gives everyone else Today and Feedback and events', () => {
     for (const role of ['volunteer', 'early_years', 'coordinator'] as const) {
-      expect(placesFor(access, role).map((p) => p.id)).toEqual(['today']);
+      expect(placesFor(access, role).map((p) => p.id)).toEqual(['today', 'feedback']);
     }
   });
 
