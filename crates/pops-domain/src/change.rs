@@ -42,6 +42,7 @@ pub mod entity {
     pub const FEEDBACK: &str = "feedback";
     pub const CENTRE_EVENT: &str = "centre_event";
     pub const ROLL_CALL: &str = "roll_call";
+    pub const FAMILY: &str = "family";
 }
 
 /// One change, exactly as it travels to the hub.

@@ -7,6 +7,7 @@ pub mod change;
 pub mod command;
 pub mod desk;
 pub mod error;
+pub mod families;
 pub mod labels;
 pub mod role;
 pub mod visits;

@@ -412,6 +412,9 @@ pub struct CheckIn {
     pub welfare_offered: Option<bool>,
     /// Walkthrough items gone through with this (first-time) party.
     pub walkthrough: Vec<Uuid>,
+    /// The family on record that this party is, when the desk has linked one.
+    #[serde(default)]
+    pub family_id: Option<Uuid>,
 }
 
 /// A check-in after its input was checked.

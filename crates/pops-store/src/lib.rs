@@ -1,6 +1,6 @@
 //! The centre's encrypted database and the key slots that open it. This is the only crate that
 //! knows SQL: schema and upgrades, the outbox of changes for head office, the hash-chained audit log,
-//! accounts, settings and the visits records.
+//! accounts, settings, the visits records and the families kept with consent.
 
 pub mod accounts;
 pub mod attempts;
@@ -9,6 +9,7 @@ pub mod centre;
 mod db;
 pub mod desk;
 mod error;
+pub mod families;
 mod files;
 pub mod key;
 pub mod keyslots;

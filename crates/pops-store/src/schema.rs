@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -203,9 +203,62 @@ CREATE TABLE roll_call (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 4: families, kept only with consent. `doc` is the whole record; once the family is removed it
+/// is a tombstone with no personal data, and the row stays because check-ins refer to it.
+/// `search_text` is every member's name in search form (see `families.rs`); the external-content
+/// FTS5 index `family_search` reads it, and the triggers keep the two in step. The trigram
+/// tokenizer finds any 3-character piece of a name; `remove_diacritics` makes `jose` find `José`.
+/// FTS5 `secure-delete` removes a deleted row's trigrams from the index at once instead of leaving
+/// delete markers over them until the next merge.
+const FAMILIES: &str = r#"
+CREATE TABLE family (
+    rid              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
+    consent_expires  TEXT,
+    removed_at       TEXT,
+    search_text      TEXT NOT NULL DEFAULT '',
+    doc              TEXT NOT NULL CHECK (json_valid(doc)),
+    CHECK ((removed_at IS NULL) = (consent_expires IS NOT NULL)),
+    CHECK (removed_at IS NULL OR search_text = '')
+) STRICT;
+CREATE INDEX family_consent_expires ON family(consent_expires) WHERE consent_expires IS NOT NULL;
+
+CREATE VIRTUAL TABLE family_search USING fts5(
+    search_text, content='family', content_rowid='rid', tokenize='trigram remove_diacritics 1'
+);
+INSERT INTO family_search (family_search, rank) VALUES ('secure-delete', 1);
+
+CREATE TRIGGER family_search_add AFTER INSERT ON family WHEN new.search_text != ''
+BEGIN
+    INSERT INTO family_search (rowid, search_text) VALUES (new.rid, new.search_text);
+END;
+
+CREATE TRIGGER family_search_change AFTER UPDATE OF search_text ON family
+    WHEN old.search_text != new.search_text
+BEGIN
+    INSERT INTO family_search (family_search, rowid, search_text)
+        SELECT 'delete', old.rid, old.search_text WHERE old.search_text != '';
+    INSERT INTO family_search (rowid, search_text) SELECT new.rid, new.search_text WHERE new.search_text != '';
+END;
+
+CREATE TRIGGER family_keeps_its_ids BEFORE UPDATE OF rid, id ON family
+    WHEN new.rid != old.rid OR new.id != old.id
+BEGIN
+    SELECT RAISE(ABORT, 'a family keeps its ids');
+END;
+
+CREATE TRIGGER family_is_never_deleted BEFORE DELETE ON family
+BEGIN
+    SELECT RAISE(ABORT, 'a family is removed by erasing its personal data: the row stays for its check-ins');
+END;
+
+ALTER TABLE check_in ADD COLUMN family_id TEXT REFERENCES family(id);
+CREATE INDEX check_in_family ON check_in(family_id, arrived_at) WHERE family_id IS NOT NULL;
+"#;
+
 /// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
 /// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
-const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY];
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES];
 
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {

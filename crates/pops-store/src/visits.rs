@@ -244,7 +244,7 @@ pub fn save_template(w: &Writer<'_>, t: &SessionTemplate) -> Result<()> {
     Ok(())
 }
 
-const CHECK_IN_COLUMNS: &str = "id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time, lead_name, arrived_at, left_at, checked_in_by, checked_out_by, needs, help, outcome, welfare_offered, walkthrough";
+const CHECK_IN_COLUMNS: &str = "id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time, lead_name, arrived_at, left_at, checked_in_by, checked_out_by, needs, help, outcome, welfare_offered, walkthrough, family_id";
 
 /// A check-in row as read, before its ids and JSON columns are parsed.
 struct CheckInRow {
@@ -263,6 +263,7 @@ struct CheckInRow {
     outcome: Option<String>,
     welfare_offered: Option<bool>,
     walkthrough: String,
+    family_id: Option<String>,
 }
 
 fn check_in_from_row(r: &Row<'_>) -> rusqlite::Result<CheckInRow> {
@@ -293,6 +294,7 @@ fn check_in_from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<CheckInRow> 
         outcome: r.get(at + 16)?,
         welfare_offered: r.get(at + 17)?,
         walkthrough: r.get(at + 18)?,
+        family_id: r.get(at + 19)?,
     })
 }
 
@@ -316,6 +318,7 @@ fn check_in_decode(r: CheckInRow) -> Result<CheckIn> {
             .transpose()?,
         welfare_offered: r.welfare_offered,
         walkthrough: serde_json::from_str(&r.walkthrough)?,
+        family_id: r.family_id.as_deref().map(uuid).transpose()?,
     })
 }
 
@@ -345,13 +348,14 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
         outcome: None,
         welfare_offered: None,
         walkthrough: Vec::new(),
+        family_id: None,
     };
     let c = &record.children;
     exec(
         w.tx(),
         &format!(
             "INSERT INTO check_in ({CHECK_IN_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]')"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]', NULL)"
         ),
         params![
             record.id.to_string(),
@@ -440,6 +444,33 @@ pub fn set_walkthrough(w: &Writer<'_>, id: Uuid, ticked: Vec<Uuid>) -> Result<Ch
     record.walkthrough = ticked;
     let detail = format!("ticked={}", record.walkthrough.len());
     update_check_in(w, &record, "walkthrough_ticked", &detail)?;
+    Ok(record)
+}
+
+/// Links a check-in to the family on record that the party is (or unlinks it, with `None`): the
+/// family's visit history counts it from then on. A removed family cannot be linked.
+pub fn link_family(w: &Writer<'_>, check_in_id: Uuid, family_id: Option<Uuid>) -> Result<CheckIn> {
+    let mut record = get_check_in(w.tx(), check_in_id)?.ok_or(Error::NotFound("check-in"))?;
+    if let Some(family_id) = family_id {
+        let live: Option<bool> =
+            row(w.tx(), "SELECT removed_at IS NULL FROM family WHERE id = ?1", [family_id.to_string()], |r| r.get(0))
+                .optional()?;
+        match live {
+            None => return Err(Error::NotFound("family")),
+            Some(false) => {
+                return Err(Error::Conflict("This family's record has been removed: it cannot be linked".into()));
+            }
+            Some(true) => {}
+        }
+    }
+    record.family_id = family_id;
+    exec(
+        w.tx(),
+        "UPDATE check_in SET family_id = ?1 WHERE id = ?2",
+        params![family_id.map(|f| f.to_string()), check_in_id.to_string()],
+    )?;
+    let detail = if family_id.is_some() { "linked" } else { "unlinked" };
+    w.record(entity::CHECK_IN, record.id, Op::Upsert, &record, "check_in_family_linked", detail)?;
     Ok(record)
 }
 

@@ -118,3 +118,45 @@ fn version_2_sessions_and_check_ins_survive_the_upgrade_to_version_3() {
         store.read(|c| Ok(c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?)).unwrap();
     assert_eq!(broken, 0);
 }
+
+#[test]
+fn version_3_check_ins_survive_the_upgrade_to_version_4_and_families_can_be_searched_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DbKey::generate();
+    let path = dir.path().join("v3.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::create_version(&tx, 3).unwrap();
+        tx.execute_batch(
+            "INSERT INTO account VALUES ('a1', 'manager', 'M', 'manager', 1, '2026-11-01T10:00:00Z', NULL, 'k');
+             INSERT INTO visits_session (id, date, name, starts_at, ends_at, kind, opened_at, opened_by)
+             VALUES ('s1', '2026-11-01', 'Afternoon', '14:00', '16:00', 'open', '2026-11-01T13:00:00Z', 'a1');
+             INSERT INTO check_in (id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time,
+                                   lead_name, arrived_at, left_at, checked_in_by, checked_out_by)
+             VALUES ('c1', 's1', 2, 0, 0, 1, 0, 0, 1, NULL, '2026-11-01T13:05:00Z', NULL, 'a1', NULL);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, &key).unwrap();
+    let family: Option<String> =
+        store.read(|c| Ok(c.query_row("SELECT family_id FROM check_in WHERE id = 'c1'", [], |r| r.get(0))?)).unwrap();
+    assert_eq!(family, None);
+    store
+        .read(|c| {
+            c.execute(
+                "INSERT INTO family (id, consent_expires, search_text, doc) VALUES ('f1', '2027-11-01', 'Nowak', '{}')",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let found: i64 = store
+        .read(|c| {
+            Ok(c.query_row("SELECT rowid FROM family_search WHERE family_search MATCH '\"owa\"'", [], |r| r.get(0))?)
+        })
+        .unwrap();
+    assert_eq!(found, 1);
+}

@@ -134,7 +134,11 @@ arrived_at: string, left_at: string | null, checked_in_by: string, checked_out_b
 /**
  * Walkthrough items gone through with this (first-time) party.
  */
-walkthrough: Array<string>, };
+walkthrough: Array<string>, 
+/**
+ * The family on record that this party is, when the desk has linked one.
+ */
+family_id: string | null, };
 
 export type VisitCounts = { parties: number, adults: number, children: number, first_time_parties: number, on_site_parties: number, on_site_people: number, left_parties: number, };
 
