@@ -10,6 +10,9 @@ use pops_domain::desk::{
     CentreEvent, CloseFeedbackInput, Enquiry, Feedback, FeedbackList, LogEnquiryInput, LogFeedbackInput,
     RecordEventInput, RespondToFeedbackInput,
 };
+use pops_domain::families::{
+    Family, FamilyTombstone, RemoveFamilyInput, RenewConsentInput, SaveFamilyInput, SearchFamiliesInput,
+};
 use pops_domain::visits::{
     AddVisitsSessionInput, CancelVisitsSessionInput, CheckIn, CheckInPartyInput, CheckOutPartyInput,
     FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, RetireSessionTemplateInput, RollCall,
@@ -156,6 +159,41 @@ async fn record_event(app: Shared<'_>, input: Value) -> Result<CentreEvent, Erro
 }
 
 #[tauri::command]
+async fn search_families(app: Shared<'_>, input: Value) -> Result<FamilySearchResult, Error> {
+    blocking(&app, move |a| a.search_families(decode::<SearchFamiliesInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn get_family(app: Shared<'_>, input: Value) -> Result<FamilyView, Error> {
+    blocking(&app, move |a| a.get_family(decode::<FamilyIdInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn get_family_details(app: Shared<'_>, input: Value) -> Result<Family, Error> {
+    blocking(&app, move |a| a.get_family_details(decode::<FamilyIdInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn save_family(app: Shared<'_>, input: Value) -> Result<FamilyView, Error> {
+    blocking(&app, move |a| a.save_family(decode::<SaveFamilyInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn renew_family_consent(app: Shared<'_>, input: Value) -> Result<FamilyView, Error> {
+    blocking(&app, move |a| a.renew_family_consent(decode::<RenewConsentInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn remove_family(app: Shared<'_>, input: Value) -> Result<FamilyTombstone, Error> {
+    blocking(&app, move |a| a.remove_family(decode::<RemoveFamilyInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn list_families_due_for_renewal(app: Shared<'_>) -> Result<FamilySearchResult, Error> {
+    blocking(&app, |a| a.list_families_due_for_renewal()).await
+}
+
+#[tauri::command]
 async fn list_session_templates(app: Shared<'_>) -> Result<TemplateList, Error> {
     blocking(&app, |a| a.list_session_templates()).await
 }
@@ -247,6 +285,13 @@ register![
     close_feedback,
     list_events,
     record_event,
+    search_families,
+    get_family,
+    get_family_details,
+    save_family,
+    renew_family_consent,
+    remove_family,
+    list_families_due_for_renewal,
     list_session_templates,
     save_session_template,
     retire_session_template,

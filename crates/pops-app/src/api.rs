@@ -5,6 +5,7 @@ use pops_domain::account::Account;
 use pops_domain::centre::PrisonOption;
 use pops_domain::command::CommandAccess;
 use pops_domain::desk::CentreEvent;
+use pops_domain::families::{FamilyOutline, FamilySummary, VisitHistory};
 use pops_domain::visits::{SessionTemplate, WalkthroughItem};
 use pops_domain::{Problem, Role};
 use serde::{Deserialize, Serialize};
@@ -188,4 +189,24 @@ pub struct ErrorBody {
     pub message: String,
     /// For `invalid`: each problem with the field it belongs to.
     pub problems: Vec<Problem>,
+}
+
+/// Families found by part of a name.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FamilySearchResult {
+    pub families: Vec<FamilySummary>,
+}
+
+/// A family as the desk sees it: names, relationships, age bands, consent and visit history.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FamilyView {
+    pub outline: FamilyOutline,
+    pub visits: VisitHistory,
+    /// Whether the person asking may open the contact details and the linked prisoner.
+    pub may_see_details: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct FamilyIdInput {
+    pub family_id: Uuid,
 }

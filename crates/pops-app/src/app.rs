@@ -12,6 +12,9 @@ use pops_domain::desk::{
     self, CentreEvent, CloseFeedbackInput, Enquiry, Feedback, FeedbackItem, FeedbackList, FeedbackStatus,
     LogEnquiryInput, LogFeedbackInput, RecordEventInput, RespondToFeedbackInput,
 };
+use pops_domain::families::{
+    self, Family, FamilyTombstone, RemoveFamilyInput, RenewConsentInput, SaveFamilyInput, SearchFamiliesInput,
+};
 use pops_domain::visits::{
     self, AddVisitsSessionInput, CancelVisitsSessionInput, CheckIn, CheckInPartyInput, CheckOutPartyInput,
     FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, RetireSessionTemplateInput, RollCall,
@@ -21,7 +24,7 @@ use pops_domain::{Problem, Role};
 use pops_store::attempts::Attempts;
 use pops_store::keyslots::{self, DEFAULT_KDF, KdfParams, KeySlots, WrappedKey};
 use pops_store::{DATABASE_FILE, DbKey, Store, accounts, audit, centre as centre_store};
-use pops_store::{desk as desk_store, visits as visits_store};
+use pops_store::{desk as desk_store, families as families_store, visits as visits_store};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -688,6 +691,116 @@ impl App {
         e.recorded_at = time::rfc3339(at);
         u.store.write(Some(u.user.account_id), at, |w| desk_store::record_event(w, &e))?;
         Ok(e)
+    }
+
+    // ----- Families -----
+
+    pub fn search_families(&self, input: SearchFamiliesInput) -> Result<FamilySearchResult> {
+        let g = self.unlocked(Command::SearchFamilies)?;
+        let today = time::london_day(now());
+        let families = g.unlocked().store.read(|c| families_store::search_families(c, &input.query, today, 20))?;
+        Ok(FamilySearchResult { families })
+    }
+
+    pub fn get_family(&self, input: FamilyIdInput) -> Result<FamilyView> {
+        let g = self.unlocked(Command::GetFamily)?;
+        let u = g.unlocked();
+        let today = time::london_day(now());
+        let family = u
+            .store
+            .read(|c| families_store::get_family(c, input.family_id))?
+            .ok_or(pops_store::Error::NotFound("family"))?;
+        let visits = u.store.read(|c| families_store::visit_history(c, input.family_id))?;
+        Ok(FamilyView {
+            outline: family.without_private_details(today),
+            visits,
+            may_see_details: Command::GetFamilyDetails.permits(Some(u.user.role)),
+        })
+    }
+
+    /// The whole record, contact details and linked prisoner included (coordinator and manager).
+    pub fn get_family_details(&self, input: FamilyIdInput) -> Result<Family> {
+        let mut g = self.unlocked(Command::GetFamilyDetails)?;
+        let u = g.unlocked_mut();
+        let family = u
+            .store
+            .read(|c| families_store::get_family(c, input.family_id))?
+            .ok_or(pops_store::Error::NotFound("family"))?;
+        // Who opened a family's private details is worth knowing.
+        u.store.write(Some(u.user.account_id), now(), |w| {
+            w.audit("family_details_viewed", Some(pops_domain::change::entity::FAMILY), Some(family.id), "")
+        })?;
+        Ok(family)
+    }
+
+    pub fn save_family(&self, input: SaveFamilyInput) -> Result<FamilyView> {
+        let mut g = self.unlocked(Command::SaveFamily)?;
+        let at = now();
+        let today = time::london_day(at);
+        let role = g.unlocked().user.role;
+        let may_see_details = Command::GetFamilyDetails.permits(Some(role));
+        let consent_months = g.unlocked().store.read(centre_store::settings)?.consent_months;
+        let mut checked = families::check_family(&input, today, consent_months)?;
+        if !may_see_details {
+            // The desk records names and consent; contact details and the prisoner are the
+            // coordinator's and manager's to record. An update keeps what they recorded.
+            let typed = [
+                ("contact.phone", &input.contact.phone),
+                ("contact.email", &input.contact.email),
+                ("contact.address", &input.contact.address),
+                ("prisoner.name", &input.prisoner.name),
+                ("prisoner.prison_number", &input.prisoner.prison_number),
+            ];
+            if let Some((field, _)) = typed.iter().find(|(_, v)| !v.trim().is_empty()) {
+                return Err(Error::field(
+                    field,
+                    "Only the Family Services Coordinator or the centre manager records contact details and the prisoner: leave this empty",
+                ));
+            }
+            let previous = match checked.family_id {
+                Some(id) => g.unlocked().store.read(|c| families_store::get_family(c, id))?,
+                None => None,
+            };
+            checked.contact = previous.as_ref().map(|f| f.contact.clone()).unwrap_or_default();
+            checked.prisoner = previous.and_then(|f| f.prisoner);
+        }
+        let u = g.unlocked_mut();
+        let family = u.store.write(Some(u.user.account_id), at, |w| families_store::save_family(w, checked))?;
+        let visits = u.store.read(|c| families_store::visit_history(c, family.id))?;
+        Ok(FamilyView { outline: family.without_private_details(today), visits, may_see_details })
+    }
+
+    pub fn renew_family_consent(&self, input: RenewConsentInput) -> Result<FamilyView> {
+        let mut g = self.unlocked(Command::RenewFamilyConsent)?;
+        let at = now();
+        let today = time::london_day(at);
+        let consent_months = g.unlocked().store.read(centre_store::settings)?.consent_months;
+        let consent = families::check_renewal(&input, today, consent_months)?;
+        let u = g.unlocked_mut();
+        let family = u
+            .store
+            .write(Some(u.user.account_id), at, |w| families_store::renew_consent(w, input.family_id, consent))?;
+        let visits = u.store.read(|c| families_store::visit_history(c, family.id))?;
+        Ok(FamilyView {
+            outline: family.without_private_details(today),
+            visits,
+            may_see_details: Command::GetFamilyDetails.permits(Some(u.user.role)),
+        })
+    }
+
+    pub fn remove_family(&self, input: RemoveFamilyInput) -> Result<FamilyTombstone> {
+        let mut g = self.unlocked(Command::RemoveFamily)?;
+        let reason = families::check_removal(&input)?;
+        let u = g.unlocked_mut();
+        Ok(u.store
+            .write(Some(u.user.account_id), now(), |w| families_store::remove_family(w, input.family_id, reason))?)
+    }
+
+    pub fn list_families_due_for_renewal(&self) -> Result<FamilySearchResult> {
+        let g = self.unlocked(Command::ListFamiliesDueForRenewal)?;
+        let today = time::london_day(now());
+        let families = g.unlocked().store.read(|c| families_store::families_due_for_renewal(c, today))?;
+        Ok(FamilySearchResult { families })
     }
 
     // ----- Manager commands -----

@@ -6,6 +6,7 @@ use pops_domain::account::*;
 use pops_domain::centre::*;
 use pops_domain::command::*;
 use pops_domain::desk::*;
+use pops_domain::families::*;
 use pops_domain::visits::*;
 use pops_domain::{Problem, Role};
 use ts_rs::TS;
@@ -73,6 +74,32 @@ pub fn typescript() -> String {
         RecordEventInput,
         CentreEvent,
         EventList,
+        AgeBand,
+        Relationship,
+        ConsentMethod,
+        ConsentStatus,
+        RemovalReason,
+        FamilyMember,
+        Consent,
+        Contact,
+        LinkedPrisoner,
+        Family,
+        MemberOutline,
+        FamilyOutline,
+        VisitHistory,
+        FamilySummary,
+        FamilyTombstone,
+        ConsentInput,
+        FamilyMemberInput,
+        ContactInput,
+        PrisonerInput,
+        SaveFamilyInput,
+        RenewConsentInput,
+        RemoveFamilyInput,
+        SearchFamiliesInput,
+        FamilySearchResult,
+        FamilyView,
+        FamilyIdInput,
         ExportList,
         ExportCsvInput,
         ExportResult,

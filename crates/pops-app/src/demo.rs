@@ -209,6 +209,7 @@ pub fn build(dir: &Path, today: DateTime<Utc>, weeks: i64) -> Result<DemoSummary
                     lead_name,
                     needs,
                     help,
+                    family_id: None,
                 };
                 let desk = ids[usize::try_from(dice.below(ids.len() as u64)).unwrap_or(0)];
                 let record = store.write(Some(desk), arrived, |w| visits::check_in(w, &party))?;

@@ -13,6 +13,7 @@ use pops_domain::desk::{
     CloseFeedbackInput, EventKind, FeedbackChannel, FeedbackKind, LogEnquiryInput, LogFeedbackInput, RecordEventInput,
     RespondToFeedbackInput,
 };
+use pops_domain::families::{RemovalReason, RemoveFamilyInput, RenewConsentInput, SearchFamiliesInput};
 use pops_domain::visits::{
     AddVisitsSessionInput, AgeBands, CancelVisitsSessionInput, CheckInPartyInput, CheckOutPartyInput,
     FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, RetireSessionTemplateInput,
@@ -102,6 +103,23 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
                 notes: String::new(),
             })
             .map(drop),
+        Command::SearchFamilies => app.search_families(SearchFamiliesInput { query: "kha".into() }).map(drop),
+        Command::GetFamily => app.get_family(FamilyIdInput { family_id: Uuid::now_v7() }).map(drop),
+        Command::GetFamilyDetails => app.get_family_details(FamilyIdInput { family_id: Uuid::now_v7() }).map(drop),
+        Command::SaveFamily => app.save_family(common::family_input("Amira Khan")).map(drop),
+        Command::RenewFamilyConsent => app
+            .renew_family_consent(RenewConsentInput {
+                family_id: Uuid::now_v7(),
+                consent: common::family_input("x").consent,
+            })
+            .map(drop),
+        Command::RemoveFamily => app
+            .remove_family(RemoveFamilyInput {
+                family_id: Uuid::now_v7(),
+                reason: Some(RemovalReason::ConsentWithdrawn),
+            })
+            .map(drop),
+        Command::ListFamiliesDueForRenewal => app.list_families_due_for_renewal().map(drop),
         Command::ListSessionTemplates => app.list_session_templates().map(drop),
         Command::SaveSessionTemplate => app
             .save_session_template(SaveSessionTemplateInput {
@@ -128,6 +146,7 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
                 lead_name: String::new(),
                 needs: Default::default(),
                 help: Default::default(),
+                family_id: None,
             })
             .map(drop),
         Command::CheckOutParty => app.check_out_party(CheckOutPartyInput { check_in_id: Uuid::now_v7() }).map(drop),

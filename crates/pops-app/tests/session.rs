@@ -240,6 +240,7 @@ fn the_front_desk_day() {
         lead_name: String::new(),
         needs: Default::default(),
         help: Default::default(),
+        family_id: None,
     };
     let e = app.check_in_party(party(0, AgeBands::default())).unwrap_err();
     assert_eq!(fields(&e), ["adults"]);
@@ -288,6 +289,7 @@ fn the_rest_of_the_desk_day() {
         lead_name: "Zofia".into(),
         needs: Default::default(),
         help: Default::default(),
+        family_id: None,
     };
     input.needs.interpreter_language = "Polish".into();
     input.help.walkthrough = true;
@@ -337,6 +339,7 @@ fn the_rest_of_the_desk_day() {
             lead_name: String::new(),
             needs: Default::default(),
             help: Default::default(),
+            family_id: None,
         })
         .unwrap_err();
     assert_eq!(fields(&e), ["session_id"]);
@@ -399,4 +402,96 @@ fn the_rest_of_the_desk_day() {
     let text = std::fs::read_to_string(&export.path).unwrap();
     assert!(text.contains("Failed security checks") && text.contains("Interpreter (Polish)"), "{text}");
     assert_eq!(fields(&app.export_csv(ExportCsvInput { list: None }).unwrap_err()), ["list"]);
+}
+
+#[test]
+fn families_are_kept_only_with_consent_and_their_details_only_for_the_coordinator() {
+    use pops_domain::families::{
+        AgeBand, FamilyMemberInput, Relationship, RemovalReason, RemoveFamilyInput, SearchFamiliesInput,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    common::centre_with_every_role(&app);
+    common::sign_in_as(&app, Role::Volunteer);
+
+    // No consent: refused at the tick box, nothing saved.
+    let mut input = common::family_input("Amira Khan-Ali");
+    input.consent.consent_given = false;
+    assert_eq!(fields(&app.save_family(input).unwrap_err()), ["consent.consent_given"]);
+    assert!(app.search_families(SearchFamiliesInput { query: "khan".into() }).unwrap().families.is_empty());
+
+    // A volunteer may not record contact details.
+    let mut input = common::family_input("Amira Khan-Ali");
+    input.contact.phone = "07700 900123".into();
+    assert_eq!(fields(&app.save_family(input).unwrap_err()), ["contact.phone"]);
+
+    let mut input = common::family_input("Amira Khan-Ali");
+    input.members.push(FamilyMemberInput {
+        member_id: None,
+        name: "Yusuf Khan-Ali".into(),
+        relationship: Some(Relationship::Child),
+        date_of_birth: "2019-03-04".into(),
+        age_band: None,
+    });
+    let saved = app.save_family(input).unwrap();
+    assert!(!saved.may_see_details);
+    assert_eq!(saved.outline.members[1].age_band, AgeBand::Age5To11);
+
+    // Found by part of any member's name; checked in as that family; the history counts it.
+    let found = app.search_families(SearchFamiliesInput { query: "yus".into() }).unwrap().families;
+    assert_eq!(found.len(), 1);
+    let session = app.get_today().unwrap().sessions[0].session.id;
+    app.check_in_party(CheckInPartyInput {
+        session_id: Some(session),
+        adults: 1,
+        children: AgeBands { age_5_11: 1, ..Default::default() },
+        first_time: false,
+        lead_name: String::new(),
+        needs: Default::default(),
+        help: Default::default(),
+        family_id: Some(saved.outline.id),
+    })
+    .unwrap();
+    let view = app.get_family(FamilyIdInput { family_id: saved.outline.id }).unwrap();
+    assert_eq!(view.visits.check_ins, 1);
+
+    // The volunteer cannot open the contact details; the coordinator can, and records them.
+    let id = FamilyIdInput { family_id: saved.outline.id };
+    assert_eq!(app.get_family_details(id.clone()).unwrap_err().kind, ErrorKind::Forbidden);
+    common::sign_in_as(&app, Role::Coordinator);
+    let full = app.get_family_details(id.clone()).unwrap();
+    let mut edit = common::family_input("Amira Khan-Ali");
+    edit.family_id = Some(full.id);
+    edit.members[0].member_id = Some(full.members[0].id);
+    edit.members.push(FamilyMemberInput {
+        member_id: Some(full.members[1].id),
+        name: "Yusuf Khan-Ali".into(),
+        relationship: Some(Relationship::Child),
+        date_of_birth: "2019-03-04".into(),
+        age_band: None,
+    });
+    edit.contact.phone = "07700 900123".into();
+    edit.prisoner.prison_number = "a1234bc".into();
+    edit.consent.given_on = full.consent.given_on.clone();
+    app.save_family(edit).unwrap();
+    let full = app.get_family_details(id.clone()).unwrap();
+    assert_eq!(full.contact.phone.as_deref(), Some("07700 900123"));
+    assert_eq!(full.prisoner.unwrap().prison_number.as_deref(), Some("A1234BC"));
+
+    // A volunteer's later edit of the names keeps what the coordinator recorded.
+    common::sign_in_as(&app, Role::Volunteer);
+    let mut edit = common::family_input("Amira Khan");
+    edit.family_id = Some(full.id);
+    edit.members[0].member_id = Some(full.members[0].id);
+    edit.consent.given_on = full.consent.given_on.clone();
+    app.save_family(edit).unwrap();
+    common::sign_in_as(&app, Role::Coordinator);
+    let after = app.get_family_details(id.clone()).unwrap();
+    assert_eq!(after.contact.phone.as_deref(), Some("07700 900123"));
+    assert_eq!(after.members.len(), 1);
+
+    // Removed: gone from search and from view.
+    app.remove_family(RemoveFamilyInput { family_id: full.id, reason: Some(RemovalReason::ConsentWithdrawn) }).unwrap();
+    assert!(app.search_families(SearchFamiliesInput { query: "amira".into() }).unwrap().families.is_empty());
+    assert_eq!(app.get_family(id).unwrap_err().kind, ErrorKind::NotFound);
 }

@@ -66,6 +66,13 @@ commands! {
     CloseFeedback => "close_feedback", Access::Roles(COORDINATOR_MANAGER);
     ListEvents => "list_events", Access::Roles(EVERY_ROLE);
     RecordEvent => "record_event", Access::Roles(EVENT_STAFF);
+    SearchFamilies => "search_families", Access::Roles(EVERY_ROLE);
+    GetFamily => "get_family", Access::Roles(EVERY_ROLE);
+    GetFamilyDetails => "get_family_details", Access::Roles(COORDINATOR_MANAGER);
+    SaveFamily => "save_family", Access::Roles(EVERY_ROLE);
+    RenewFamilyConsent => "renew_family_consent", Access::Roles(EVERY_ROLE);
+    RemoveFamily => "remove_family", Access::Roles(COORDINATOR_MANAGER);
+    ListFamiliesDueForRenewal => "list_families_due_for_renewal", Access::Roles(EVERY_ROLE);
     ListSessionTemplates => "list_session_templates", Access::Roles(MANAGER);
     SaveSessionTemplate => "save_session_template", Access::Roles(MANAGER);
     RetireSessionTemplate => "retire_session_template", Access::Roles(MANAGER);

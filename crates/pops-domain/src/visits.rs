@@ -385,6 +385,9 @@ pub struct CheckInPartyInput {
     pub needs: SupportNeeds,
     #[serde(default)]
     pub help: HelpGiven,
+    /// The family on record this party is, when the desk found them.
+    #[serde(default)]
+    pub family_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -427,6 +430,7 @@ pub struct PartyArrival {
     pub lead_name: Option<String>,
     pub needs: SupportNeeds,
     pub help: HelpGiven,
+    pub family_id: Option<Uuid>,
 }
 
 pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
@@ -477,6 +481,7 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
         lead_name,
         needs,
         help,
+        family_id: input.family_id,
     })
 }
 
@@ -574,6 +579,7 @@ mod tests {
             lead_name: String::new(),
             needs: SupportNeeds::default(),
             help: HelpGiven::default(),
+            family_id: None,
         }
     }
 

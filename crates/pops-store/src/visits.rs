@@ -332,6 +332,9 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
             session.name
         )));
     }
+    if let Some(family_id) = party.family_id {
+        family_is_live(w.tx(), family_id)?;
+    }
     let record = CheckIn {
         id: Uuid::now_v7(),
         session_id: party.session_id,
@@ -348,14 +351,14 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
         outcome: None,
         welfare_offered: None,
         walkthrough: Vec::new(),
-        family_id: None,
+        family_id: party.family_id,
     };
     let c = &record.children;
     exec(
         w.tx(),
         &format!(
             "INSERT INTO check_in ({CHECK_IN_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]', NULL)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]', ?15)"
         ),
         params![
             record.id.to_string(),
@@ -372,6 +375,7 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
             record.checked_in_by.to_string(),
             serde_json::to_string(&record.needs)?,
             serde_json::to_string(&record.help)?,
+            record.family_id.map(|f| f.to_string()),
         ],
     )?;
     let detail = format!("adults={} children={} first_time={}", record.adults, c.total(), record.first_time);
@@ -447,21 +451,24 @@ pub fn set_walkthrough(w: &Writer<'_>, id: Uuid, ticked: Vec<Uuid>) -> Result<Ch
     Ok(record)
 }
 
+/// `Ok` when the family is on record and not removed.
+fn family_is_live(conn: &Connection, family_id: Uuid) -> Result<()> {
+    let live: Option<bool> =
+        row(conn, "SELECT removed_at IS NULL FROM family WHERE id = ?1", [family_id.to_string()], |r| r.get(0))
+            .optional()?;
+    match live {
+        None => Err(Error::NotFound("family")),
+        Some(false) => Err(Error::Conflict("This family's record has been removed: it cannot be linked".into())),
+        Some(true) => Ok(()),
+    }
+}
+
 /// Links a check-in to the family on record that the party is (or unlinks it, with `None`): the
 /// family's visit history counts it from then on. A removed family cannot be linked.
 pub fn link_family(w: &Writer<'_>, check_in_id: Uuid, family_id: Option<Uuid>) -> Result<CheckIn> {
     let mut record = get_check_in(w.tx(), check_in_id)?.ok_or(Error::NotFound("check-in"))?;
     if let Some(family_id) = family_id {
-        let live: Option<bool> =
-            row(w.tx(), "SELECT removed_at IS NULL FROM family WHERE id = ?1", [family_id.to_string()], |r| r.get(0))
-                .optional()?;
-        match live {
-            None => return Err(Error::NotFound("family")),
-            Some(false) => {
-                return Err(Error::Conflict("This family's record has been removed: it cannot be linked".into()));
-            }
-            Some(true) => {}
-        }
+        family_is_live(w.tx(), family_id)?;
     }
     record.family_id = family_id;
     exec(

@@ -22,6 +22,11 @@ import type {
   EventList,
   ExportCsvInput,
   ExportResult,
+  Family,
+  FamilyIdInput,
+  FamilySearchResult,
+  FamilyTombstone,
+  FamilyView,
   Feedback,
   FeedbackList,
   FinishRollCallInput,
@@ -30,10 +35,14 @@ import type {
   MarkRollCallInput,
   RecordEventInput,
   RecordVisitOutcomeInput,
+  RemoveFamilyInput,
+  RenewConsentInput,
   RespondToFeedbackInput,
   RetireSessionTemplateInput,
   RollCall,
+  SaveFamilyInput,
   SaveSessionTemplateInput,
+  SearchFamiliesInput,
   SessionTemplate,
   SetAccountRoleInput,
   SetUpCentreInput,
@@ -83,6 +92,13 @@ export const respondToFeedback = (input: RespondToFeedbackInput): Promise<Feedba
 export const closeFeedback = (input: CloseFeedbackInput): Promise<Feedback> => call('close_feedback', input);
 export const listEvents = (): Promise<EventList> => call('list_events');
 export const recordEvent = (input: RecordEventInput): Promise<CentreEvent> => call('record_event', input);
+export const searchFamilies = (input: SearchFamiliesInput): Promise<FamilySearchResult> => call('search_families', input);
+export const getFamily = (input: FamilyIdInput): Promise<FamilyView> => call('get_family', input);
+export const getFamilyDetails = (input: FamilyIdInput): Promise<Family> => call('get_family_details', input);
+export const saveFamily = (input: SaveFamilyInput): Promise<FamilyView> => call('save_family', input);
+export const renewFamilyConsent = (input: RenewConsentInput): Promise<FamilyView> => call('renew_family_consent', input);
+export const removeFamily = (input: RemoveFamilyInput): Promise<FamilyTombstone> => call('remove_family', input);
+export const listFamiliesDueForRenewal = (): Promise<FamilySearchResult> => call('list_families_due_for_renewal');
 export const listSessionTemplates = (): Promise<TemplateList> => call('list_session_templates');
 export const saveSessionTemplate = (input: SaveSessionTemplateInput): Promise<SessionTemplate> => call('save_session_template', input);
 export const retireSessionTemplate = (input: RetireSessionTemplateInput): Promise<SessionTemplate> => call('retire_session_template', input);
@@ -124,6 +140,13 @@ export const commands = {
   close_feedback: closeFeedback,
   list_events: listEvents,
   record_event: recordEvent,
+  search_families: searchFamilies,
+  get_family: getFamily,
+  get_family_details: getFamilyDetails,
+  save_family: saveFamily,
+  renew_family_consent: renewFamilyConsent,
+  remove_family: removeFamily,
+  list_families_due_for_renewal: listFamiliesDueForRenewal,
   list_session_templates: listSessionTemplates,
   save_session_template: saveSessionTemplate,
   retire_session_template: retireSessionTemplate,

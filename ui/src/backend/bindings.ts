@@ -12,7 +12,7 @@ field: string,
  */
 message: string, };
 
-export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log";
+export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "search_families" | "get_family" | "get_family_details" | "save_family" | "renew_family_consent" | "remove_family" | "list_families_due_for_renewal" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log";
 
 export type CommandAccess = { command: Command, roles: Array<Role> | null, };
 
@@ -122,7 +122,11 @@ export type CheckInPartyInput = { session_id: string | null, adults: number, chi
 /**
  * Optional; most families give no name.
  */
-lead_name: string, needs: SupportNeeds, help: HelpGiven, };
+lead_name: string, needs: SupportNeeds, help: HelpGiven, 
+/**
+ * The family on record this party is, when the desk found them.
+ */
+family_id: string | null, };
 
 export type CheckOutPartyInput = { check_in_id: string, };
 
@@ -245,6 +249,146 @@ date: string, kind: EventKind | null, title: string, adults: number, children: A
 export type CentreEvent = { id: string, date: string, kind: EventKind, title: string, adults: number, children: AgeBands, notes: string | null, recorded_by: string, recorded_at: string, };
 
 export type EventList = { events: Array<CentreEvent>, };
+
+export type AgeBand = "adult" | "age_0_1" | "age_2" | "age_3_4" | "age_5_11" | "age_12_17";
+
+export type Relationship = "partner" | "parent" | "child" | "stepchild" | "grandparent" | "grandchild" | "sibling" | "other_relative" | "friend" | "carer";
+
+export type ConsentMethod = "verbal" | "written";
+
+export type ConsentStatus = "current" | "due_for_renewal" | "expired";
+
+export type RemovalReason = "consent_withdrawn" | "consent_expired" | "erasure_requested";
+
+export type FamilyMember = { id: string, name: string, relationship: Relationship, 
+/**
+ * `YYYY-MM-DD`, when the family gave it; the age band then follows from it.
+ */
+date_of_birth: string | null, 
+/**
+ * The band given instead of a date of birth; `None` when the date of birth is known.
+ */
+age_band: AgeBand | null, };
+
+export type Consent = { 
+/**
+ * Who gave it (usually the lead visitor).
+ */
+given_by: string, method: ConsentMethod, 
+/**
+ * `YYYY-MM-DD`.
+ */
+given_on: string, 
+/**
+ * `YYYY-MM-DD`: `given_on` plus the centre's consent period. The consent has expired on this day.
+ */
+expires_on: string, 
+/**
+ * Who recorded it in the app, and when (RFC 3339, UTC).
+ */
+recorded_by: string, recorded_at: string, };
+
+export type Contact = { phone: string | null, email: string | null, 
+/**
+ * May run over several lines.
+ */
+address: string | null, };
+
+export type LinkedPrisoner = { name: string | null, 
+/**
+ * Upper case, like `A1234BC`.
+ */
+prison_number: string | null, };
+
+export type Family = { id: string, 
+/**
+ * The lead visitor first.
+ */
+members: Array<FamilyMember>, consent: Consent, contact: Contact, prisoner: LinkedPrisoner | null, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, created_by: string, updated_at: string, updated_by: string, };
+
+export type MemberOutline = { id: string, name: string, relationship: Relationship, 
+/**
+ * On the day the outline was made.
+ */
+age_band: AgeBand, };
+
+export type FamilyOutline = { id: string, 
+/**
+ * The lead visitor first.
+ */
+members: Array<MemberOutline>, consent_expires_on: string, consent_status: ConsentStatus, };
+
+export type VisitHistory = { 
+/**
+ * RFC 3339, UTC: the arrival of the first and the latest check-in.
+ */
+first_visit: string | null, last_visit: string | null, check_ins: number, };
+
+export type FamilySummary = { id: string, 
+/**
+ * Every member's name, the lead visitor first.
+ */
+names: Array<string>, visits: VisitHistory, consent_expires_on: string, consent_status: ConsentStatus, };
+
+export type FamilyTombstone = { id: string, reason: RemovalReason, 
+/**
+ * RFC 3339, UTC.
+ */
+removed_at: string, removed_by: string, };
+
+export type ConsentInput = { 
+/**
+ * The tick box: the family agrees to the centre keeping their details.
+ */
+consent_given: boolean, given_by: string, method: ConsentMethod | null, 
+/**
+ * `YYYY-MM-DD` (or `DD/MM/YYYY`).
+ */
+given_on: string, };
+
+export type FamilyMemberInput = { 
+/**
+ * The member's id when editing an existing member; `None` adds a member.
+ */
+member_id: string | null, name: string, relationship: Relationship | null, 
+/**
+ * `YYYY-MM-DD` (or `DD/MM/YYYY`); empty when an age band is given instead.
+ */
+date_of_birth: string, age_band: AgeBand | null, };
+
+export type ContactInput = { phone: string, email: string, address: string, };
+
+export type PrisonerInput = { name: string, prison_number: string, };
+
+export type SaveFamilyInput = { family_id: string | null, consent: ConsentInput, 
+/**
+ * The lead visitor first.
+ */
+members: Array<FamilyMemberInput>, contact: ContactInput, prisoner: PrisonerInput, };
+
+export type RenewConsentInput = { family_id: string, consent: ConsentInput, };
+
+export type RemoveFamilyInput = { family_id: string, reason: RemovalReason | null, };
+
+export type SearchFamiliesInput = { 
+/**
+ * Part of any member's name.
+ */
+query: string, };
+
+export type FamilySearchResult = { families: Array<FamilySummary>, };
+
+export type FamilyView = { outline: FamilyOutline, visits: VisitHistory, 
+/**
+ * Whether the person asking may open the contact details and the linked prisoner.
+ */
+may_see_details: boolean, };
+
+export type FamilyIdInput = { family_id: string, };
 
 export type ExportList = "fire_list" | "check_ins" | "enquiries" | "feedback" | "events";
 

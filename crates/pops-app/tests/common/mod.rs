@@ -65,3 +65,26 @@ pub fn sign_in_as(app: &App, role: Role) -> AppStateView {
     }
     app.sign_in(SignInInput { username: username(role), passphrase: PASSPHRASE.into() }).expect("sign in")
 }
+
+/// A family with consent given today and one adult member, the lead visitor.
+pub fn family_input(lead: &str) -> pops_domain::families::SaveFamilyInput {
+    use pops_domain::families::*;
+    SaveFamilyInput {
+        family_id: None,
+        consent: ConsentInput {
+            consent_given: true,
+            given_by: lead.into(),
+            method: Some(ConsentMethod::Verbal),
+            given_on: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        },
+        members: vec![FamilyMemberInput {
+            member_id: None,
+            name: lead.into(),
+            relationship: Some(Relationship::Partner),
+            date_of_birth: String::new(),
+            age_band: Some(AgeBand::Adult),
+        }],
+        contact: ContactInput::default(),
+        prisoner: PrisonerInput::default(),
+    }
+}
