@@ -313,6 +313,18 @@ pub fn insert_for_bench(conn: &Connection, family: &Family) -> Result<()> {
     Ok(())
 }
 
+/// How often the family has come: its linked check-ins.
+pub fn visit_history(conn: &Connection, family_id: Uuid) -> Result<VisitHistory> {
+    let (first_visit, last_visit, check_ins): (Option<String>, Option<String>, i64) = row(
+        conn,
+        "SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = ?1",
+        [family_id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let check_ins = u32::try_from(check_ins).map_err(|_| Error::Malformed("check-in count".into()))?;
+    Ok(VisitHistory { first_visit, last_visit, check_ins })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,16 +346,4 @@ mod tests {
         let q = SearchQuery::new("ab\u{1}\u{1}c").unwrap();
         assert_eq!(q.anywhere.as_deref(), Some("\"ab\u{1}\u{1}c\""), "a control character is a space");
     }
-}
-
-/// How often the family has come: its linked check-ins.
-pub fn visit_history(conn: &Connection, family_id: Uuid) -> Result<VisitHistory> {
-    let (first_visit, last_visit, check_ins): (Option<String>, Option<String>, i64) = row(
-        conn,
-        "SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = ?1",
-        [family_id.to_string()],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    let check_ins = u32::try_from(check_ins).map_err(|_| Error::Malformed("check-in count".into()))?;
-    Ok(VisitHistory { first_visit, last_visit, check_ins })
 }
