@@ -1,5 +1,17 @@
 // Plain words for the choices on the Settings and Feedback & events screens.
-import type { EventKind, ExportList, FeedbackChannel, FeedbackKind, FeedbackStatus, VisitKind } from '../backend/bindings';
+import type {
+  AgeBand,
+  ConsentMethod,
+  ConsentStatus,
+  EventKind,
+  ExportList,
+  FeedbackChannel,
+  FeedbackKind,
+  FeedbackStatus,
+  Relationship,
+  RemovalReason,
+  VisitKind,
+} from '../backend/bindings';
 
 export const WEEKDAYS: readonly { value: number; label: string }[] = [
   { value: 1, label: 'Monday' },
@@ -56,3 +68,39 @@ export function waited(days: number): string {
   if (days <= 0) return 'today';
   return days === 1 ? '1 day' : `${days} days`;
 }
+
+export const RELATIONSHIPS: Record<Relationship, string> = {
+  partner: 'Partner',
+  parent: 'Parent',
+  child: 'Child',
+  stepchild: 'Stepchild',
+  grandparent: 'Grandparent',
+  grandchild: 'Grandchild',
+  sibling: 'Brother or sister',
+  other_relative: 'Other relative',
+  friend: 'Friend',
+  carer: 'Carer or social worker',
+};
+
+export const AGE_BANDS: Record<AgeBand, string> = {
+  adult: 'Adult',
+  age_0_1: 'Under 2',
+  age_2: 'Aged 2',
+  age_3_4: 'Aged 3 to 4',
+  age_5_11: 'Aged 5 to 11',
+  age_12_17: 'Aged 12 to 17',
+};
+
+export const CONSENT_METHODS: Record<ConsentMethod, string> = { verbal: 'Spoken (verbal)', written: 'Signed form (written)' };
+
+export const CONSENT_STATUSES: Record<ConsentStatus, string> = {
+  current: 'Consent current',
+  due_for_renewal: 'Consent due for renewal',
+  expired: 'Consent expired',
+};
+
+export const REMOVAL_REASONS: Record<RemovalReason, string> = {
+  consent_withdrawn: 'The family withdrew consent',
+  consent_expired: 'Consent expired and was not renewed',
+  erasure_requested: 'The family asked for their details to be erased',
+};
