@@ -157,6 +157,72 @@ async fn feedback_goes_from_the_desk_to_closed_and_events_are_recorded() {
     app.quit().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_family_is_kept_with_consent_and_found_again_by_part_of_a_name() {
+    let harness = Harness::new("families");
+    let data = harness.data_dir().to_path_buf();
+    let app = harness.start(&data, &[]).await;
+    set_up_centre(&app).await;
+    app.press_key(Key::Alt + "7").await;
+    app.wait_for("#accounts-list").await;
+    add_account(&app, "Val Volunteer", "val", "volunteer").await;
+    add_account(&app, "Cas Coordinator", "cas", "coordinator").await;
+
+    // The volunteer adds a family: without consent first, and a date of birth in the future.
+    switch_to(&app, "val").await;
+    app.press_key(Key::Alt + "4").await;
+    app.wait_for("#field-family-search").await;
+    app.fill("#field-family-search", "Amira").await;
+    app.wait_for_text("#family-results", "No family found").await;
+    app.click("#add-family").await;
+    app.wait_for("#field-members-0-name").await;
+    assert_eq!(app.value("#field-members-0-name").await, "Amira", "what was searched for starts the form");
+    assert!(!app.exists("#field-contact-phone").await, "the desk does not record contact details");
+    app.fill("#field-members-0-name", "Amira Khan-Ali").await;
+    app.click("#field-members-0-relationship option[value=\"partner\"]").await;
+    app.click("#add-member").await;
+    app.fill("#field-members-1-name", "Yusuf Khan-Ali").await;
+    app.click("#field-members-1-relationship option[value=\"child\"]").await;
+    app.fill("#field-members-1-date_of_birth", "2099-01-01").await;
+    app.click("#family-submit").await;
+    let summary = app.wait_for_text("#error-summary", "consent").await;
+    assert!(summary.contains("future"), "{summary}");
+    app.screenshot("01-family-errors").await;
+    assert_eq!(app.value("#field-members-1-name").await, "Yusuf Khan-Ali", "nothing typed is lost");
+    app.click("#field-consent-consent_given").await;
+    app.fill("#field-consent-given_by", "Amira Khan-Ali").await;
+    app.click("#field-consent-method option[value=\"verbal\"]").await;
+    app.fill("#field-members-1-date_of_birth", "2019-03-04").await;
+    app.click("#family-submit").await;
+    app.wait_for_text("#flash", "Family added").await;
+    let members = app.text("#family-members").await;
+    assert!(members.contains("Aged 5 to 11"), "{members}");
+    assert!(!app.exists("#show-details").await, "a volunteer cannot open contact details");
+
+    // Found again by part of any member's name, as the desk types.
+    app.click("#family-view .button-secondary").await;
+    app.fill("#field-family-search", "usu").await;
+    app.wait_for_text("#family-results", "Yusuf Khan-Ali").await;
+    app.screenshot("02-family-search").await;
+
+    // The coordinator opens the contact details (none yet) and records the prisoner.
+    switch_to(&app, "cas").await;
+    app.press_key(Key::Alt + "4").await;
+    app.fill("#field-family-search", "khan").await;
+    app.wait_for_text("#family-results", "Amira Khan-Ali").await;
+    app.click("#family-results .family-result").await;
+    app.click("#show-details").await;
+    app.wait_for_text("#family-details", "Not recorded").await;
+    app.click("#edit-family").await;
+    app.fill("#field-prisoner-prison_number", "a1234bc").await;
+    app.click("#family-submit").await;
+    app.wait_for_text("#flash", "saved").await;
+    app.click("#show-details").await;
+    app.wait_for_text("#family-details", "A1234BC").await;
+    app.screenshot("03-family-details").await;
+    app.quit().await;
+}
+
 /// Logs feedback from the Today screen as a complaint made in person.
 async fn log_feedback(app: &AppSession, summary: &str) {
     let _ = (app, summary);
