@@ -95,6 +95,8 @@ describe('byStartTime', () => {
       { id: '2', name: 'Z', starts_at: '09:30' },
       { id: '3', name: 'A', starts_at: '14:00' },
     ];
-    expect(byStartTime(day).map((x) => x.id)).toEqual(['2', '3', '1']);
+    expect(byStartTime(day, (x) => x).map((x) => x.id)).toEqual(['2', '3', '1']);
+    const wrapped = day.map((session) => ({ session }));
+    expect(byStartTime(wrapped, (w) => w.session).map((w) => w.session.id)).toEqual(['2', '3', '1']);
   });
 });

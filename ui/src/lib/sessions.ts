@@ -64,9 +64,8 @@ export function defaultSessionId(sessions: readonly SessionLike[], now: number):
   return latest(live, endOf)?.id ?? null;
 }
 
-/** Sessions in the order of the day: by start time, then by name. */
-export function byStartTime<T extends { starts_at: string; name: string }>(sessions: readonly T[]): T[] {
-  return [...sessions].sort(
-    (a, b) => (clockMinutes(a.starts_at) ?? 0) - (clockMinutes(b.starts_at) ?? 0) || a.name.localeCompare(b.name),
-  );
+/** Sessions (or things holding one) in the order of the day: by start time, then by name. */
+export function byStartTime<T>(items: readonly T[], session: (item: T) => { starts_at: string; name: string }): T[] {
+  const start = (t: T) => clockMinutes(session(t).starts_at) ?? 0;
+  return [...items].sort((a, b) => start(a) - start(b) || session(a).name.localeCompare(session(b).name));
 }
