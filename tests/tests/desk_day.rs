@@ -65,6 +65,14 @@ async fn show_print_styles(app: &AppSession) {
     assert!(n > 5, "the print rules were found ({n})");
 }
 
+/// Fails when anything on screen scrolls sideways at 1366×768 (the page, the place, the fire list).
+async fn assert_fits_width(app: &AppSession, when: &str) {
+    let script = "const els = [document.documentElement, document.body, ...document.querySelectorAll('.place, .fire-list')]; \
+        return Math.max(...els.map((e) => e.scrollWidth - e.clientWidth));";
+    let over: i64 = app.driver().execute(script, Vec::new()).await.unwrap().convert().unwrap();
+    assert!(over <= 0, "{when}: the screen scrolls sideways by {over}px at 1366×768");
+}
+
 async fn count(app: &AppSession, name: &str) -> String {
     app.text(&format!("#today-counts [data-count=\"{name}\"]")).await
 }
@@ -117,6 +125,7 @@ async fn a_volunteer_sees_a_first_time_party_through_with_needs_walkthrough_and_
     assert!(app.text("#on-site-list").await.contains("No one is on site"), "an empty state that says what to do");
     assert_eq!(count(&app, "parties").await, "0");
     shot(&app, "01-today").await;
+    assert_fits_width(&app, "Today").await;
 
     // ---- Two adults and a child of 3, first visit.
     app.click("#adults-inc").await;
@@ -147,13 +156,17 @@ async fn a_volunteer_sees_a_first_time_party_through_with_needs_walkthrough_and_
     app.click("#field-help-walkthrough").await;
     app.fill("#field-help-signposted_to", "Citizens Advice").await;
     shot_of(&app, "#checkin-more", "03-check-in-more").await;
+    assert_fits_width(&app, "check-in with more about the party").await;
     app.click("#checkin-submit").await;
     app.wait_for_text("#flash", "Checked in: 2 adults, 1 child — first visit").await;
     assert!(!app.exists("#error-summary").await);
 
     let party = app.wait_for_text("#on-site-list [data-check-in-id]", "First visit").await;
     assert!(party.contains("Needs: Step-free access; Interpreter (Polish)"), "{party}");
-    assert!(party.contains("Help given: Information; First-visit walkthrough; Signposted to Citizens Advice"), "{party}");
+    assert!(
+        party.contains("Help given: Information; First-visit walkthrough; Signposted to Citizens Advice"),
+        "{party}"
+    );
     assert_eq!(app.value("#field-adults").await, "1", "the form is ready for the next party");
     assert!(!is_checked(&app, "#field-needs-interpreter").await);
     assert!(!is_open(&app, "#checkin-more").await, "and the disclosure is closed again");
@@ -168,6 +181,7 @@ async fn a_volunteer_sees_a_first_time_party_through_with_needs_walkthrough_and_
     app.click("#on-site-list .walkthrough li:nth-child(2) input").await;
     app.wait_for_text("#on-site-list .walkthrough-toggle", "2 of 8").await;
     shot_of(&app, "#on-site-list .walkthrough", "04-walkthrough").await;
+    assert_fits_width(&app, "the walkthrough").await;
     app.click("#on-site-list .walkthrough-done").await;
     app.wait_gone("#on-site-list .walkthrough").await;
 
@@ -190,6 +204,7 @@ async fn a_volunteer_sees_a_first_time_party_through_with_needs_walkthrough_and_
     assert!(app.exists("#field-welfare_offered-error").await, "the message is repeated at the question");
     assert!(!app.text("#on-site-list").await.contains("Outcome:"), "nothing was saved");
     shot_of(&app, "#on-site-list .outcome-form", "06-welfare-must-be-answered").await;
+    assert_fits_width(&app, "the outcome with its error").await;
     app.click("#field-welfare_offered-yes").await;
     app.click("#outcome-submit").await;
     app.wait_for_text("#flash", "Outcome recorded: Failed security checks — welfare support offered").await;
@@ -249,6 +264,7 @@ async fn a_roll_call_from_the_fire_list_accounts_for_everyone_on_site() {
     assert!(app.exists("#fire-export").await, "the manager may export");
     assert!(app.exists("#fire-print").await);
     shot(&app, "02-fire-list").await;
+    assert_fits_width(&app, "the fire list").await;
 
     app.click("#fire-table tbody tr:nth-child(1) .roll-call-tick").await;
     app.wait_for_text("#roll-call-progress", "1 of 2 parties accounted for").await;
@@ -319,6 +335,7 @@ async fn a_volunteer_logs_an_enquiry_and_feedback_from_today() {
     assert!(app.exists("#field-signposted_to-error").await);
     assert_eq!(count(&app, "enquiries").await, "0");
     shot(&app, "01-enquiry-error").await;
+    assert_fits_width(&app, "the enquiry form").await;
     app.fill("#field-signposted_to", "Citizens Advice").await;
     app.fill("#field-note", "Buses from Manchester Piccadilly").await;
     app.click("#enquiry-submit").await;
@@ -334,6 +351,7 @@ async fn a_volunteer_logs_an_enquiry_and_feedback_from_today() {
     let summary = app.wait_for_text("#error-summary", "Choose compliment, complaint or suggestion").await;
     assert!(summary.contains("Write down what the person said"), "{summary}");
     shot(&app, "02-feedback-error").await;
+    assert_fits_width(&app, "the feedback form").await;
     app.click("#field-kind-complaint").await;
     app.select("#field-channel", "Comment card").await;
     app.fill("#field-summary", "We waited 40 minutes outside in the rain.").await;
@@ -365,6 +383,7 @@ async fn a_cancelled_session_is_no_longer_offered_for_check_in() {
     app.wait_for_text("#error-summary", "Enter a name for the session").await;
     assert!(app.exists("#error-summary a[href=\"#field-starts_at\"]").await);
     shot_of(&app, "#add-session-form", "01-add-session-error").await;
+    assert_fits_width(&app, "adding a session").await;
     app.fill("#field-name", "Extra visits").await;
     app.fill("#field-starts_at", "20:00").await;
     app.fill("#field-ends_at", "21:00").await;
@@ -393,6 +412,7 @@ async fn a_cancelled_session_is_no_longer_offered_for_check_in() {
     app.click("#cancel-session-confirm").await;
     app.wait_for_text("#error-summary", "still on site").await;
     shot_of(&app, "#sessions-board", "03-cancel-refused").await;
+    assert_fits_width(&app, "cancelling a session").await;
     app.click("#cancel-session-keep").await;
     app.wait_gone("#field-reason").await;
 

@@ -3,6 +3,7 @@ import type { AgeBands } from '../backend/bindings';
 import type { HelpGiven, SupportNeeds } from '../backend/bindings';
 import {
   ENQUIRY_TOPICS,
+  SESSION_STATUS_LABELS,
   FEEDBACK_CHANNELS,
   FEEDBACK_KINDS,
   OUTCOMES,
@@ -198,5 +199,17 @@ describe('progress', () => {
 
   it('counts the walkthrough', () => {
     expect(walkthroughProgress(3, 8)).toBe('3 of 8');
+  });
+});
+
+describe('session states', () => {
+  it('are words, not only colours', () => {
+    expect(SESSION_STATUS_LABELS).toEqual({
+      cancelled: 'Cancelled',
+      on_now: 'On now',
+      next: 'Next',
+      later: 'Later today',
+      finished: 'Finished',
+    });
   });
 });
