@@ -65,12 +65,15 @@ async fn show_print_styles(app: &AppSession) {
     assert!(n > 5, "the print rules were found ({n})");
 }
 
-/// Fails when anything on screen scrolls sideways at 1366×768 (the page, the place, the fire list).
+/// Fails when anything on screen scrolls sideways at 1366×768 (the page, the place, the fire
+/// list), or when the window itself scrolls up and down (only the place and the fire list may).
 async fn assert_fits_width(app: &AppSession, when: &str) {
     let script = "const els = [document.documentElement, document.body, ...document.querySelectorAll('.place, .fire-list')]; \
-        return Math.max(...els.map((e) => e.scrollWidth - e.clientWidth));";
-    let over: i64 = app.driver().execute(script, Vec::new()).await.unwrap().convert().unwrap();
-    assert!(over <= 0, "{when}: the screen scrolls sideways by {over}px at 1366×768");
+        const page = document.scrollingElement; \
+        return [Math.max(...els.map((e) => e.scrollWidth - e.clientWidth)), page.scrollHeight - page.clientHeight];";
+    let [sideways, down]: [i64; 2] = app.driver().execute(script, Vec::new()).await.unwrap().convert().unwrap();
+    assert!(sideways <= 0, "{when}: the screen scrolls sideways by {sideways}px at 1366×768");
+    assert!(down <= 0, "{when}: the window itself scrolls by {down}px (the status strip would move)");
 }
 
 async fn count(app: &AppSession, name: &str) -> String {
@@ -163,6 +166,7 @@ async fn a_volunteer_sees_a_first_time_party_through_with_needs_walkthrough_and_
 
     let party = app.wait_for_text("#on-site-list [data-check-in-id]", "First visit").await;
     assert!(party.contains("Needs: Step-free access; Interpreter (Polish)"), "{party}");
+    assert!(party.contains("1 aged 3 to 4"), "the children by age, in words: {party}");
     assert!(
         party.contains("Help given: Information; First-visit walkthrough; Signposted to Citizens Advice"),
         "{party}"

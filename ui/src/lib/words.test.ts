@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgeBands } from '../backend/bindings';
 import type { HelpGiven, SupportNeeds } from '../backend/bindings';
 import {
+  bandsText,
   ENQUIRY_TOPICS,
   SESSION_STATUS_LABELS,
   FEEDBACK_CHANNELS,
@@ -211,5 +212,13 @@ describe('session states', () => {
       later: 'Later today',
       finished: 'Finished',
     });
+  });
+});
+
+describe('bandsText', () => {
+  it('names each age band with children in it, youngest first', () => {
+    expect(bandsText(bands({ age_5_11: 2, age_0_1: 1 }))).toBe('1 under 2, 2 aged 5 to 11');
+    expect(bandsText(bands({ age_2: 1, age_3_4: 1, age_12_17: 3 }))).toBe('1 aged 2, 1 aged 3 to 4, 3 aged 12 to 17');
+    expect(bandsText(bands())).toBe('');
   });
 });

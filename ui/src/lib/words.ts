@@ -92,6 +92,12 @@ export const outcomeLabel = (o: VisitOutcome): string => label(OUTCOMES, o);
 export const needsWelfareOffer = (o: VisitOutcome | '' | null): boolean =>
   o === 'declined_entry' || o === 'failed_security';
 
+/** The answers to "Was welfare support offered?". */
+export const WELFARE_CHOICES: readonly Choice<'yes' | 'no'>[] = [
+  { value: 'yes', label: 'Yes, offered' },
+  { value: 'no', label: 'No' },
+];
+
 /** "Failed security checks — welfare support offered". */
 export function outcomeText(outcome: VisitOutcome, welfareOffered: boolean | null): string {
   const text = outcomeLabel(outcome);
@@ -190,3 +196,17 @@ export const SESSION_STATUS_LABELS: Record<SessionStatus, string> = {
   later: 'Later today',
   finished: 'Finished',
 };
+
+/** The children of a party by age, in words: "1 under 2, 2 aged 5 to 11" (bands with none left out). */
+export function bandsText(c: AgeBands): string {
+  const words: Record<keyof AgeBands, string> = {
+    age_0_1: 'under 2',
+    age_2: 'aged 2',
+    age_3_4: 'aged 3 to 4',
+    age_5_11: 'aged 5 to 11',
+    age_12_17: 'aged 12 to 17',
+  };
+  return AGE_BANDS.filter((b) => c[b.key] > 0)
+    .map((b) => `${c[b.key]} ${words[b.key]}`)
+    .join(', ');
+}
