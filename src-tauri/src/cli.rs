@@ -18,7 +18,8 @@ Usage:
       empty, and print how to sign in to it. Opens no window.
   pops-centre --help
 
-Keys: F9 hides the screen at once (privacy screen); Alt+1 Today; Alt+N new check-in.";
+Keys: F9 hides the screen at once (privacy screen); F2 the fire list and roll-call; Alt+1 Today;
+Alt+N new check-in; Alt+E log an enquiry; Alt+F log feedback.";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {

@@ -24,7 +24,7 @@
 //! `POPS_TAURI_DRIVER` (else `<workspace>/target/tools/bin/tauri-driver`) and
 //! `POPS_APP_BINARY` (else `<workspace>/target/debug/pops-centre`). Screenshots, and the output
 //! of tauri-driver, WebKitWebDriver and the app (`driver.log`), go to
-//! `<workspace>/target/e2e-artifacts/<test name>/`.
+//! `<workspace>/target/e2e-artifacts/<test name>/`, and the app's CSV exports to its `exports/`.
 
 mod display;
 mod driver;
@@ -89,7 +89,10 @@ impl Harness {
             .tempdir()
             .unwrap_or_else(|e| panic!("could not create a temporary data directory: {e}"));
         let display = Display::start();
-        let driver = Driver::start(&display, Some(&artifacts.join("driver.log")));
+        // CSV exports made by the app go to the test's artefacts, never to the person's Documents.
+        let exports = artifacts.join("exports");
+        let driver =
+            Driver::start_with_env(&display, Some(&artifacts.join("driver.log")), &[("POPS_EXPORT_DIR", &exports)]);
         Harness { driver, display, data: Some(data), artifacts, started: Mutex::new(Vec::new()) }
     }
 
@@ -102,6 +105,12 @@ impl Harness {
     /// Where this test's screenshots and `driver.log` go.
     pub fn artifacts(&self) -> &Path {
         &self.artifacts
+    }
+
+    /// Where the app started by this harness writes its CSV exports (`POPS_EXPORT_DIR`):
+    /// `<artifacts>/exports`.
+    pub fn exports(&self) -> PathBuf {
+        self.artifacts.join("exports")
     }
 
     pub fn display(&self) -> &Display {

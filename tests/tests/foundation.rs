@@ -1,5 +1,6 @@
 //! The foundation, end to end through the real window: first-run set-up → the recovery code →
-//! open a session → check in a first-time party with two children → it is on site → check it out →
+//! today's sessions are already there (from the weekly templates) → check in a first-time party
+//! with two children → it is on site → check it out →
 //! quit and restart → the data is still there → a wrong passphrase is refused → the idle lock
 //! engages → the PIN unlocks → the privacy screen hides everything but the centre's name.
 //! Each screen's screenshot is kept in `target/e2e-artifacts/foundation_day/`.
@@ -44,8 +45,9 @@ async fn foundation_day() {
     app.click("#recovery-confirm").await;
     app.click("#recovery-continue").await;
 
-    // ---- Today: open the session, check a first-time party in with two children.
-    app.click("#open-session-afternoon").await;
+    // ---- Today: the day's sessions come from the centre's weekly ones; check a first-time party
+    // in with two children, to the session the form offers first.
+    app.wait_for("#sessions-board [data-session-id]").await;
     app.wait_for("#field-adults").await;
     app.click("#adults-inc").await;
     app.click("#children-age_3_4-inc").await;
@@ -181,7 +183,7 @@ async fn set_up_centre(app: &pops_e2e::AppSession) {
     fill_set_up(app).await;
     app.click("#recovery-confirm").await;
     app.click("#recovery-continue").await;
-    app.wait_for("#open-session-morning").await;
+    app.wait_for("#field-adults").await;
 }
 
 /// A manager adds a volunteer, who then signs in and sees only the places a volunteer may use;
@@ -217,7 +219,7 @@ async fn a_manager_adds_a_volunteer_who_sees_only_the_desk() {
     app.fill("#field-username", "val").await;
     app.fill("#field-passphrase", "val's own passphrase").await;
     app.click("#signin-submit").await;
-    app.wait_for("#open-session-morning").await;
+    app.wait_for("#field-adults").await;
     assert!(app.exists("#nav-today").await);
     assert!(!app.exists("#nav-settings").await, "a volunteer does not see Settings");
     let who = app.text("#status-user").await;
