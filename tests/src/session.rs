@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use thirtyfour::{By, Capabilities, TypingData, WebDriver, WebElement};
 
-use crate::process;
+use crate::{axe, process};
 
 /// How long a helper waits for an element or a text before it gives up.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -200,6 +200,57 @@ impl AppSession {
             panic!("could not save the screenshot {}: {e}", path.display());
         }
         path
+    }
+
+    /// Runs axe-core inside the window on what it shows now, with the WCAG 2.0, 2.1 and 2.2 A and
+    /// AA rules ([`axe::WCAG_TAGS`]), and saves the full result as `axe-<screen>.json` in the
+    /// test's artefacts folder. Returns the result; see [`AppSession::assert_accessible`].
+    ///
+    /// `screen` names what is shown, in lower case with hyphens, for example `sign-in`.
+    pub async fn axe(&self, screen: &str) -> Value {
+        assert!(
+            !screen.is_empty() && screen.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "name the screen in lower case letters, digits and hyphens, not {screen:?}"
+        );
+        let version = match self.driver.execute(axe::inject_script(), Vec::new()).await {
+            Ok(ret) => ret.json().clone(),
+            Err(e) => panic!("{}", self.failure(&format!("inject axe-core on the {screen:?} screen: {e}")).await),
+        };
+        if !version.is_string() {
+            panic!(
+                "{}",
+                self.failure(&format!("axe-core did not load on the {screen:?} screen (got {version})")).await
+            );
+        }
+        let outcome = match self.driver.execute_async(axe::RUN_SCRIPT, vec![json!(axe::WCAG_TAGS)]).await {
+            Ok(ret) => ret.json().clone(),
+            Err(e) => panic!("{}", self.failure(&format!("run axe-core on the {screen:?} screen: {e}")).await),
+        };
+        let result: Value = match (&outcome["result"], &outcome["error"]) {
+            (Value::String(text), _) => serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("axe-core's result on the {screen:?} screen is not JSON: {e}")),
+            (_, Value::String(error)) => {
+                panic!("{}", self.failure(&format!("axe-core failed on the {screen:?} screen: {error}")).await)
+            }
+            _ => panic!("{}", self.failure(&format!("axe-core answered {outcome} on the {screen:?} screen")).await),
+        };
+        let path = self.artifacts.join(format!("axe-{screen}.json"));
+        let pretty = serde_json::to_string_pretty(&result).expect("a JSON value serialises");
+        if let Err(e) = std::fs::write(&path, pretty) {
+            panic!("could not save {}: {e}", path.display());
+        }
+        result
+    }
+
+    /// Runs axe-core on what the window shows now ([`AppSession::axe`]) and panics, listing each
+    /// violation's rule, impact, help text and elements, unless there are none.
+    pub async fn assert_accessible(&self, screen: &str) {
+        let result = self.axe(screen).await;
+        if let Some(violations) = axe::describe_violations(screen, &result) {
+            let saved = self.artifacts.join(format!("axe-{screen}.json"));
+            let message = format!("{violations}\n\n(the full axe-core result is in {})", saved.display());
+            panic!("{}", self.failure(&message).await);
+        }
     }
 
     /// Ends the session and waits for the app to exit, so the same data directory can be
