@@ -20,6 +20,9 @@ const POLL: Duration = Duration::from_millis(100);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the app may take to exit once its session has ended.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The file in the data directory that the running app keeps locked, so that a second launch on
+/// the same folder gives way (`src-tauri/src/single_instance.rs`).
+const APP_LOCK: &str = "app.lock";
 
 /// The real app, started by tauri-driver with `--data-dir <dir>` and any extra arguments.
 ///
@@ -256,24 +259,29 @@ impl AppSession {
     /// Ends the session and waits for the app to exit, so the same data directory can be
     /// opened again by the next [`AppSession`].
     pub async fn quit(self) {
-        let AppSession { driver, application, data_dir, .. } = self;
+        let AppSession { driver, application, data_dir: data_path, .. } = self;
         if let Err(e) = driver.quit().await {
             panic!("could not end the app's WebDriver session: {e}");
         }
-        let data_dir = data_dir.to_string_lossy().into_owned();
+        let data_dir = data_path.to_string_lossy().into_owned();
         let is_this_app = |argv: &[String]| process::is_app(argv, &application, &data_dir);
-        if process::wait_none(is_this_app, EXIT_TIMEOUT) {
-            return;
-        }
-        eprintln!(
-            "pops-e2e: the app was still running {EXIT_TIMEOUT:?} after its session ended; \
-             sending it SIGTERM"
-        );
-        for pid in process::find(is_this_app) {
-            process::terminate(pid);
-        }
         if !process::wait_none(is_this_app, EXIT_TIMEOUT) {
-            panic!("the app (data dir {data_dir}) did not exit after its session ended");
+            eprintln!(
+                "pops-e2e: the app was still running {EXIT_TIMEOUT:?} after its session ended; \
+                 sending it SIGTERM"
+            );
+            for pid in process::find(is_this_app) {
+                process::terminate(pid);
+            }
+            if !process::wait_none(is_this_app, EXIT_TIMEOUT) {
+                panic!("the app (data dir {data_dir}) did not exit after its session ended");
+            }
+        }
+        // Its command line is gone before the kernel has closed its files, so the app can still
+        // hold its lock for a moment; a restart started then would find it taken and give way.
+        let lock = data_path.join(APP_LOCK);
+        if !process::wait_unlocked(&lock, EXIT_TIMEOUT) {
+            panic!("{} was still locked {EXIT_TIMEOUT:?} after the app exited", lock.display());
         }
     }
 
