@@ -11,7 +11,7 @@ Usage:
   pops-centre [--data-dir DIR] [--idle-lock-seconds N] [--export-dir DIR]
       Open the app. The centre's data lives in DIR (default: the platform's app-data folder,
       or POPS_DATA_DIR when set). --idle-lock-seconds overrides the centre's idle-lock setting
-      (for training and testing). CSV exports are saved in --export-dir (default: a
+      (for training and testing). CSV exports are saved in --export-dir (or POPS_EXPORT_DIR; default: a
       \"POPS exports\" folder in Documents).
   pops-centre demo --data-dir DIR [--weeks N]
       Build a training centre with N weeks (default 3) of made-up visits in DIR, which must be
@@ -79,7 +79,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
             None => default_data_dir()?,
         },
         idle_lock: idle,
-        export_dir: export_dir.or_else(|| dirs::document_dir().map(|d| d.join("POPS exports"))),
+        export_dir: export_dir
+            .or_else(|| std::env::var_os("POPS_EXPORT_DIR").filter(|d| !d.is_empty()).map(PathBuf::from))
+            .or_else(|| dirs::document_dir().map(|d| d.join("POPS exports"))),
     })
 }
 

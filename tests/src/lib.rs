@@ -13,6 +13,7 @@
 //! app.fill("#field-username", "alice").await;
 //! app.click("#signin-submit").await;
 //! app.screenshot("signed-in").await;
+//! app.assert_accessible("today").await; // axe-core, WCAG 2.x A and AA
 //! app.quit().await;
 //! // Same data directory again: a restart of the app.
 //! let app = harness.start(harness.data_dir(), &[]).await;
@@ -22,10 +23,14 @@
 //!
 //! Paths come from the environment when set (`cargo xtask test` sets both):
 //! `POPS_TAURI_DRIVER` (else `<workspace>/target/tools/bin/tauri-driver`) and
-//! `POPS_APP_BINARY` (else `<workspace>/target/debug/pops-centre`). Screenshots, and the output
-//! of tauri-driver, WebKitWebDriver and the app (`driver.log`), go to
+//! `POPS_APP_BINARY` (else `<workspace>/target/debug/pops-centre`). Screenshots, axe-core's
+//! results (`axe-<screen>.json`, from [`AppSession::assert_accessible`]) and the output of
+//! tauri-driver, WebKitWebDriver and the app (`driver.log`) go to
 //! `<workspace>/target/e2e-artifacts/<test name>/`, and the app's CSV exports to its `exports/`.
+//! axe-core itself is read from `<workspace>/ui/node_modules/axe-core/axe.min.js` (the UI's dev
+//! dependency).
 
+pub mod axe;
 mod display;
 mod driver;
 mod process;

@@ -115,29 +115,29 @@ async fn feedback_goes_from_the_desk_to_closed_and_events_are_recorded() {
     let complaint = "الانتظار كان طويلا 😞 We waited outside in the rain";
     log_feedback(&app, complaint).await;
     app.press_key(Key::Alt + "8").await;
-    let waiting = app.wait_for_text("#open-feedback", "Complaint").await;
+    let waiting = app.wait_for_text("#waiting-feedback", "Complaint").await;
     assert!(waiting.contains(complaint), "stored and shown exactly as typed: {waiting}");
     assert!(waiting.contains("waiting today"), "{waiting}");
-    assert!(!app.exists("#open-feedback .respond").await, "a volunteer cannot respond");
+    assert!(!app.exists("#waiting-feedback .respond").await, "a volunteer cannot respond");
     assert!(!app.exists("#event-submit").await, "a volunteer does not record events");
     app.screenshot("01-volunteer-feedback").await;
 
     // The coordinator responds (an empty response first), then closes it.
     switch_to(&app, "cas").await;
     app.press_key(Key::Alt + "8").await;
-    app.wait_for("#open-feedback").await;
-    assert!(!app.exists("#open-feedback .close-feedback").await, "a complaint is answered before it is closed");
-    app.click("#open-feedback .respond").await;
+    app.wait_for("#waiting-feedback").await;
+    assert!(!app.exists("#waiting-feedback .close-feedback").await, "a complaint is answered before it is closed");
+    app.click("#waiting-feedback .respond").await;
     app.click("#response-submit").await;
     app.wait_for_text("#error-summary", "Write the response").await;
     app.fill("#field-response", "Sorry. The doors now open 45 minutes before the session.").await;
     app.click("#response-submit").await;
     app.wait_for_text("#flash", "Response recorded").await;
-    app.click("#open-feedback .close-feedback").await;
+    app.click("#waiting-feedback .close-feedback").await;
     app.wait_for_text("#flash", "Feedback closed").await;
     let closed = app.wait_for_text("#closed-feedback", "45 minutes").await;
     assert!(closed.contains(complaint), "{closed}");
-    assert!(!app.exists("#open-feedback").await, "nothing left waiting");
+    assert!(!app.exists("#waiting-feedback").await, "nothing left waiting");
 
     // An event with attendance; a bad date first.
     app.fill("#field-date", "next Saturday").await;
@@ -225,6 +225,11 @@ async fn a_family_is_kept_with_consent_and_found_again_by_part_of_a_name() {
 
 /// Logs feedback from the Today screen as a complaint made in person.
 async fn log_feedback(app: &AppSession, summary: &str) {
-    let _ = (app, summary);
-    todo!("wire to the Today screen's feedback form once it lands")
+    app.press_key(Key::Alt + "1").await;
+    app.click("#open-feedback").await;
+    app.wait_for("#feedback-form").await;
+    app.click("#field-kind-complaint").await;
+    app.fill("#field-summary", summary).await;
+    app.click("#feedback-submit").await;
+    app.wait_for_text("#flash", "Feedback logged").await;
 }
