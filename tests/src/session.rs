@@ -98,6 +98,7 @@ impl AppSession {
         let driver = &self.driver;
         self.poll(&format!("fill {css}"), || async move {
             let element = find(driver, css).await?;
+            centre(driver, &element).await;
             element.clear().await.map_err(|e| e.to_string())?;
             element.send_keys(text).await.map_err(|e| e.to_string())
         })
@@ -108,7 +109,9 @@ impl AppSession {
     pub async fn click(&self, css: &str) {
         let driver = &self.driver;
         self.poll(&format!("click {css}"), || async move {
-            find(driver, css).await?.click().await.map_err(|e| e.to_string())
+            let element = find(driver, css).await?;
+            centre(driver, &element).await;
+            element.click().await.map_err(|e| e.to_string())
         })
         .await
     }
@@ -325,4 +328,12 @@ impl AppSession {
 /// The first element matching `css`, as a message when there is none.
 async fn find(driver: &WebDriver, css: &str) -> Result<WebElement, String> {
     driver.find(By::Css(css)).await.map_err(|e| format!("no element matches {css}: {e}"))
+}
+
+/// Scrolls `element` to the middle of its scrolling box first. The app scrolls inside its place
+/// (the status strip stays put), and WebKitWebDriver's own scrolling can leave an element at the
+/// very edge of that box, where it counts as not interactable.
+async fn centre(driver: &WebDriver, element: &WebElement) {
+    let Ok(arg) = element.to_json() else { return };
+    let _ = driver.execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", vec![arg]).await;
 }
