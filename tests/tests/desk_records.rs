@@ -213,6 +213,17 @@ async fn a_family_is_kept_with_consent_and_found_again_by_part_of_a_name() {
     app.screenshot("02-family-search").await;
     app.assert_accessible("02-family-search").await;
 
+    // At the desk, the lead name finds the family; the party is checked in as that family.
+    app.press_key(Key::Alt + "1").await;
+    app.fill("#field-lead_name", "Amira").await;
+    app.click("#family-match .family-link").await;
+    app.wait_for_text("#family-match", "Returning family").await;
+    app.click("#checkin-submit").await;
+    app.wait_for_text("#flash", "Checked in").await;
+    app.press_key(Key::Alt + "4").await;
+    app.fill("#field-family-search", "amira").await;
+    app.wait_for_text("#family-results", "1 visit").await;
+
     // The coordinator opens the contact details (none yet) and records the prisoner.
     switch_to(&app, "cas").await;
     app.press_key(Key::Alt + "4").await;
