@@ -146,9 +146,11 @@ fn version_3_check_ins_survive_the_upgrade_to_version_4_and_families_can_be_sear
     assert_eq!(family, None);
     store
         .read(|c| {
-            c.execute(
-                "INSERT INTO family (id, consent_expires, search_text, doc) VALUES ('f1', '2027-11-01', 'Nowak', '{}')",
-                [],
+            c.execute_batch(
+                "INSERT INTO family (rid, id, doc) VALUES (1, 'f1', '{}');
+                 INSERT INTO family_card (rid, id, names, search_text, consent_expires)
+                 VALUES (1, 'f1', 'Anna Nowak', 'Anna Nowak', '2027-11-01');
+                 UPDATE check_in SET family_id = 'f1' WHERE id = 'c1';",
             )?;
             Ok(())
         })
@@ -159,4 +161,10 @@ fn version_3_check_ins_survive_the_upgrade_to_version_4_and_families_can_be_sear
         })
         .unwrap();
     assert_eq!(found, 1);
+    let visits: (String, i64) = store
+        .read(
+            |c| Ok(c.query_row("SELECT first_visit, check_ins FROM family_card", [], |r| Ok((r.get(0)?, r.get(1)?)))?),
+        )
+        .unwrap();
+    assert_eq!(visits, ("2026-11-01T13:05:00Z".to_string(), 1), "the card follows the check-ins linked to it");
 }
