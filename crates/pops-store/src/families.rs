@@ -13,19 +13,23 @@
 //! A query goes through the same conversion (control characters, which names cannot contain, count
 //! as spaces) and becomes FTS5 strings, quoted with any `"` doubled, so nothing typed is read as
 //! query syntax (`OR`, `*`, `-`, `(`, `^`, `NEAR`, `col:` are just characters):
-//! 1. names with a word that *starts* with the query, from `family_word` (unicode61, case and
-//!    accents folded, prefix indexes for 1 to 8 characters): `"sha kh" *`. Only for queries of
-//!    letters, digits and spaces, which is what unicode61 indexes. One index look-up, however many
-//!    or few such names there are;
-//! 2. if that leaves room, names *containing* the query, from `family_search` (trigram: any piece
-//!    of 3 or more characters, case and accents folded): `"sha kh"`.
+//! - `family_search` (trigram: any piece of 3 or more characters, case and accents folded) is asked
+//!   for one more match than the list holds: `"sha kh"`;
+//! - if that is all there are, they are ranked in Rust (a word of a name starts with the query
+//!   first), with no second look-up: this is the case of the rare pieces, whose look-up is the slow
+//!   one, so it is kept to one index;
+//! - if there are more, `family_word` (unicode61, case and accents folded, prefix indexes for 1 to 8
+//!   characters) gives those with a word *starting* with the query (`"sha kh" *`, only for queries of
+//!   letters, digits and spaces, which is what unicode61 indexes), in one index look-up however many
+//!   or few there are, and the trigram matches fill the rest of the list.
 //!
 //! Words match in the order typed (`sha kh` finds `Aisha Khan`, `khan aisha` does not). One or
 //! two characters find only names with a word starting with them (`k` finds `Khan` and `Kowalski`,
 //! not `Mikhail`): a trigram index cannot look up fewer than 3 characters, and the desk needs nothing
 //! more. Results come in the index's order (oldest family first) within each of the two groups.
 //!
-//! Each result's summary comes from its card in one statement: no record is parsed.
+//! Each result's summary comes from its card, read in the same statement as the match: no record is
+//! parsed.
 
 use crate::db::{exec, row};
 use crate::visits::rfc3339;
@@ -34,7 +38,7 @@ use chrono::NaiveDate;
 use pops_domain::change::{Op, entity};
 use pops_domain::families::{
     CheckedFamily, ConsentDetails, Family, FamilySummary, FamilyTombstone, RemovalReason, VisitHistory, build_family,
-    consent_status, parse_date, renewal_horizon,
+    consent_status, renewal_horizon,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -96,10 +100,84 @@ impl SearchQuery {
     }
 }
 
-fn matching(conn: &Connection, sql: &str, query: &str, limit: usize) -> Result<Vec<i64>> {
+/// The columns of a card that make a summary, read with the match that found it (`rid` first).
+macro_rules! card_columns {
+    () => {
+        "c.rid, c.id, c.names, c.consent_expires, c.first_visit, c.last_visit, c.check_ins"
+    };
+}
+
+const ANYWHERE: &str = concat!(
+    "SELECT ",
+    card_columns!(),
+    " FROM family_search s JOIN family_card c ON c.rid = s.rowid WHERE family_search MATCH ?1 LIMIT ?2"
+);
+const WORD_START: &str = concat!(
+    "SELECT ",
+    card_columns!(),
+    " FROM family_word w JOIN family_card c ON c.rid = w.rowid WHERE family_word MATCH ?1 LIMIT ?2"
+);
+
+/// A card as read, before its id and dates are parsed (only the cards that make the list are).
+struct CardRow {
+    rid: i64,
+    id: String,
+    names: String,
+    consent_expires: String,
+    first_visit: Option<String>,
+    last_visit: Option<String>,
+    check_ins: i64,
+}
+
+fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
+    Ok(CardRow {
+        rid: r.get(0)?,
+        id: r.get(1)?,
+        names: r.get(2)?,
+        consent_expires: r.get(3)?,
+        first_visit: r.get(4)?,
+        last_visit: r.get(5)?,
+        check_ins: r.get(6)?,
+    })
+}
+
+/// The cards that match, in the index's order; `sql` is `ANYWHERE` or `WORD_START`.
+fn cards(conn: &Connection, sql: &str, query: &str, limit: usize) -> Result<Vec<CardRow>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![query, i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    let rows = stmt.query_map(params![query, i64::try_from(limit).unwrap_or(i64::MAX)], card_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// `YYYY-MM-DD`, as the cards hold it.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|d| d.parse::<u32>().ok());
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+}
+
+impl CardRow {
+    fn summary(self, today: NaiveDate) -> Result<FamilySummary> {
+        let expiry =
+            iso_date(&self.consent_expires).ok_or_else(|| Error::Malformed("a family card's consent expiry".into()))?;
+        Ok(FamilySummary {
+            id: Uuid::parse_str(&self.id).map_err(|_| Error::Malformed("a family id is not a UUID".into()))?,
+            names: self.names.split('\n').map(String::from).collect(),
+            visits: VisitHistory {
+                first_visit: self.first_visit,
+                last_visit: self.last_visit,
+                check_ins: u32::try_from(self.check_ins).map_err(|_| Error::Malformed("check-in count".into()))?,
+            },
+            consent_status: consent_status(expiry, today),
+            consent_expires_on: self.consent_expires,
+        })
+    }
+}
+
+fn summaries(rows: Vec<CardRow>, today: NaiveDate) -> Result<Vec<FamilySummary>> {
+    rows.into_iter().map(|c| c.summary(today)).collect()
 }
 
 /// Families with a member whose name contains `query` (case and accents ignored), at most `limit`
@@ -111,69 +189,71 @@ pub fn search_families(conn: &Connection, query: &str, today: NaiveDate, limit: 
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let mut found = match &q.word_start {
-        Some(w) => matching(conn, "SELECT rowid FROM family_word WHERE family_word MATCH ?1 LIMIT ?2", w, limit)?,
-        None => Vec::new(),
+    let word_start = |n: usize| match &q.word_start {
+        Some(w) => cards(conn, WORD_START, w, n),
+        None => Ok(Vec::new()),
     };
-    if found.len() < limit
-        && let Some(anywhere) = &q.anywhere
-    {
-        // Every word-start match is also an anywhere match: ask for enough to fill the list.
-        let more = matching(
-            conn,
-            "SELECT rowid FROM family_search WHERE family_search MATCH ?1 LIMIT ?2",
-            anywhere,
-            limit + found.len(),
-        )?;
-        for rid in more {
-            if found.len() == limit {
-                break;
-            }
-            if !found.contains(&rid) {
-                found.push(rid);
-            }
-        }
+    let Some(anywhere) = &q.anywhere else {
+        return summaries(word_start(limit)?, today);
+    };
+    let mut all = cards(conn, ANYWHERE, anywhere, limit + 1)?;
+    if all.len() <= limit {
+        // Every match is here: those with a word starting with the query first, without asking the
+        // second index.
+        let typed = fold(&search_form(query));
+        all.sort_by_key(|c| !c.names.split('\n').any(|n| starts_a_word(&fold(&search_form(n)), &typed)));
+        return summaries(all, today);
     }
-    summaries(conn, &found, today)
+    // More than a list of matches: those with a word starting with the query first, then the rest
+    // (`all` holds one more than the list, so it always fills it).
+    let mut first = word_start(limit)?;
+    all.retain(|c| !first.iter().any(|f| f.rid == c.rid));
+    first.extend(all);
+    first.truncate(limit);
+    summaries(first, today)
 }
 
-/// The summaries of the families with these cards, in the same order: one statement for all.
-fn summaries(conn: &Connection, rids: &[i64], today: NaiveDate) -> Result<Vec<FamilySummary>> {
-    if rids.is_empty() {
-        return Ok(Vec::new());
+/// Whether `text` has a word (after a space, or at the start) that starts with `typed`.
+fn starts_a_word(text: &str, typed: &str) -> bool {
+    text.match_indices(typed).any(|(i, _)| i == 0 || text[..i].ends_with(' '))
+}
+
+/// Letters with a diacritic and the letter they fold to, as the search indexes fold them.
+const FOLDS: &[(&str, char)] = &[
+    ("àáâãäåāăą", 'a'),
+    ("çćĉċč", 'c'),
+    ("ďđ", 'd'),
+    ("èéêëēĕėęě", 'e'),
+    ("ĝğġģ", 'g'),
+    ("ĥħ", 'h'),
+    ("ìíîïĩīĭįı", 'i'),
+    ("ĵ", 'j'),
+    ("ķ", 'k'),
+    ("ĺļľŀł", 'l'),
+    ("ñńņňŉ", 'n'),
+    ("òóôõöøōŏő", 'o'),
+    ("ŕŗř", 'r'),
+    ("śŝşšș", 's'),
+    ("ţťŧț", 't'),
+    ("ùúûüũūŭůűų", 'u'),
+    ("ŵ", 'w'),
+    ("ýÿŷ", 'y'),
+    ("źżž", 'z'),
+];
+
+/// Lower case, without the diacritics of Latin letters (also when typed as combining marks). Only
+/// for ordering matches already found, so a letter it does not know merely ranks a little lower.
+fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.names, c.consent_expires, c.first_visit, c.last_visit, c.check_ins
-         FROM json_each(?1) AS hit JOIN family_card c ON c.rid = hit.value
-         ORDER BY hit.key",
-    )?;
-    let rows = stmt.query_map([serde_json::to_string(rids)?], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, i64>(5)?,
-        ))
-    })?;
-    let mut out = Vec::with_capacity(rids.len());
-    for row in rows {
-        let (id, names, expires, first_visit, last_visit, check_ins) = row?;
-        let expiry = parse_date(&expires).ok_or_else(|| Error::Malformed("a family card's consent expiry".into()))?;
-        out.push(FamilySummary {
-            id: Uuid::parse_str(&id).map_err(|_| Error::Malformed("a family id is not a UUID".into()))?,
-            names: names.split('\n').map(String::from).collect(),
-            visits: VisitHistory {
-                first_visit,
-                last_visit,
-                check_ins: u32::try_from(check_ins).map_err(|_| Error::Malformed("check-in count".into()))?,
-            },
-            consent_status: consent_status(expiry, today),
-            consent_expires_on: expires,
-        });
-    }
-    Ok(out)
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(
+            |c| if c.is_ascii() { c } else { FOLDS.iter().find(|(from, _)| from.contains(c)).map_or(c, |(_, to)| *to) },
+        )
+        .collect()
 }
 
 /// The family with this id, unless it has been removed.
@@ -310,20 +390,54 @@ pub fn remove_family(w: &Writer<'_>, id: Uuid, reason: RemovalReason) -> Result<
 /// Families whose consent has expired or expires within `RENEWAL_WARNING_DAYS` of `today`, soonest
 /// first.
 pub fn families_due_for_renewal(conn: &Connection, today: NaiveDate) -> Result<Vec<FamilySummary>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT rid FROM family_card WHERE consent_expires <= ?1 ORDER BY consent_expires, rid")?;
-    let rids =
-        stmt.query_map([renewal_horizon(today)], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
-    summaries(conn, &rids, today)
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM family_card c WHERE c.consent_expires <= ?1 ORDER BY c.consent_expires, c.rid"
+    ))?;
+    let rows = stmt.query_map([renewal_horizon(today)], card_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    summaries(rows, today)
 }
 
-/// For benchmarks only: inserts a family's row and card (and, through the triggers, its search
-/// entries) with **no outbox change and no audit entry**, so that a million families load in
-/// seconds. The app never calls it; every real write goes through `save_family`.
+/// For benchmarks only: loads families fast, with **no outbox change and no audit entry**. The app
+/// never calls it; every real write goes through `save_family`. Each family's row is written at
+/// once and its card is staged; `bulk_finish_for_bench` then writes every card in one statement.
+/// Row by row, each card insert would be a statement of its own, and FTS5 writes its pending index
+/// data to disk at every statement's savepoint: a tiny segment per family, merged over and over.
 #[doc(hidden)]
-pub fn insert_for_bench(conn: &Connection, family: &Family) -> Result<()> {
+pub fn bulk_insert_for_bench(conn: &Connection, family: &Family) -> Result<()> {
+    exec(
+        conn,
+        "CREATE TEMP TABLE IF NOT EXISTS card_load (rid INTEGER PRIMARY KEY, id TEXT, names TEXT, search_text TEXT,
+                                                     consent_expires TEXT)",
+        [],
+    )?;
     let rid = write_record(conn, family)?;
-    put_card(conn, rid, family)
+    let names: Vec<&str> = family.members.iter().map(|m| m.name.as_str()).collect();
+    exec(
+        conn,
+        "INSERT INTO temp.card_load VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![rid, family.id.to_string(), names.join("\n"), search_text(family), family.consent.expires_on],
+    )?;
+    Ok(())
+}
+
+/// For benchmarks only: writes the cards staged by `bulk_insert_for_bench`, with their visit
+/// history from the check-ins already linked.
+#[doc(hidden)]
+pub fn bulk_finish_for_bench(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "INSERT INTO family_card (rid, id, names, search_text, consent_expires, first_visit, last_visit, check_ins)
+         SELECT l.rid, l.id, l.names, l.search_text, l.consent_expires, v.first_visit, v.last_visit,
+                COALESCE(v.check_ins, 0)
+         FROM temp.card_load l
+         LEFT JOIN (SELECT family_id, min(arrived_at) AS first_visit, max(arrived_at) AS last_visit,
+                           count(*) AS check_ins
+                    FROM check_in WHERE family_id IS NOT NULL GROUP BY family_id) v ON v.family_id = l.id
+         ORDER BY l.rid;
+         DROP TABLE temp.card_load;",
+    )?;
+    Ok(())
 }
 
 /// For benchmarks only: the trigram FTS5 string for `query` (the query anywhere in a name), to time
@@ -331,11 +445,6 @@ pub fn insert_for_bench(conn: &Connection, family: &Family) -> Result<()> {
 #[doc(hidden)]
 pub fn phrase_for_bench(query: &str) -> Option<String> {
     SearchQuery::new(query).and_then(|q| q.anywhere)
-}
-
-#[doc(hidden)]
-pub fn summaries_for_bench(conn: &Connection, rids: &[i64], today: NaiveDate) -> Result<Vec<FamilySummary>> {
-    summaries(conn, rids, today)
 }
 
 #[cfg(test)]
@@ -357,5 +466,16 @@ mod tests {
         assert_eq!(SearchQuery::new("*"), None, "one symbol: neither index can look it up");
         let q = SearchQuery::new("ab\u{1}\u{E000}c").unwrap();
         assert_eq!(q.anywhere.as_deref(), Some("\"ab c\""), "control and private-use characters are spaces");
+    }
+
+    #[test]
+    fn ranking_folds_case_and_accents_and_looks_at_word_starts() {
+        assert_eq!(fold("JOSÉ Łukasz Wiśniewski"), "jose lukasz wisniewski");
+        assert_eq!(fold("Jose\u{301}"), "jose", "a combining accent");
+        assert!(starts_a_word("aisha khan", "kha"));
+        assert!(starts_a_word("aisha khan", "aisha k"));
+        assert!(!starts_a_word("mikhail nowak", "kha"));
+        assert!(starts_a_word("ali khan ali", "ali"));
+        assert!(!starts_a_word("natalia", "ali"));
     }
 }

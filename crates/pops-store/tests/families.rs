@@ -449,3 +449,29 @@ fn each_summary_carries_the_familys_visit_history() {
     });
     assert!(matches!(unknown, Err(Error::NotFound("family"))), "{unknown:?}");
 }
+
+#[test]
+fn names_starting_with_the_query_come_first_however_many_contain_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fx = common::set_up(dir.path());
+    // Older families contain "kha" in the middle of a name; the newer ones start a word with it.
+    for i in 0..24 {
+        save(&mut fx, &[&format!("Mikhail Nowak{i}")]);
+    }
+    save(&mut fx, &["Aisha Khan"]);
+    save(&mut fx, &["Zoë Brontë", "Imran Khalid"]);
+    save(&mut fx, &["Kháled Begum"]);
+    // More matches than the list holds: the word-start index ranks them.
+    let found = leads(&fx, "kha");
+    assert_eq!(found.len(), 20);
+    assert_eq!(found[..3], ["Aisha Khan", "Zoë Brontë", "Kháled Begum"]);
+    assert!(found[3..].iter().all(|n| n.starts_with("Mikhail")));
+    // Fewer matches than the list holds: ranked in Rust, with the same result.
+    let few = fx.store.read(|c| families::search_families(c, "kha", today(), 100)).unwrap();
+    assert_eq!(few.len(), 27);
+    let leads: Vec<&str> = few.iter().map(|s| s.names[0].as_str()).collect();
+    assert_eq!(leads[..3], ["Aisha Khan", "Zoë Brontë", "Kháled Begum"]);
+    let small = fx.store.read(|c| families::search_families(c, "nowak2", today(), 20)).unwrap();
+    assert_eq!(small.len(), 5, "Nowak2 and Nowak20 to Nowak23");
+    assert!(fx.store.read(|c| families::search_families(c, "kha", today(), 0)).unwrap().is_empty());
+}
