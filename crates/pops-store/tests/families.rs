@@ -233,6 +233,11 @@ fn hostile_queries_are_only_text() {
         "\\",
         "%",
         "_",
+        "𞤀𞤁𞤂",
+        "𞤀",
+        "\u{301}\u{301}\u{301}",
+        "ـــ",
+        "🌸🌸🌸",
     ];
     for q in hostile {
         let found = fx.store.read(|c| families::search_families(c, q, today(), 20));
