@@ -1,4 +1,4 @@
-//! The command line: `pops-centre [--data-dir DIR] [--idle-lock-seconds N]` opens the app;
+//! The command line: `pops-centre [--data-dir DIR] [--idle-lock-seconds N] [--export-dir DIR]` opens the app;
 //! `pops-centre demo --data-dir DIR [--weeks N]` builds a training centre without opening a window.
 
 use std::path::{Path, PathBuf};
@@ -8,20 +8,22 @@ pub const HELP: &str = "\
 POPS Visitor Centre
 
 Usage:
-  pops-centre [--data-dir DIR] [--idle-lock-seconds N]
+  pops-centre [--data-dir DIR] [--idle-lock-seconds N] [--export-dir DIR]
       Open the app. The centre's data lives in DIR (default: the platform's app-data folder,
       or POPS_DATA_DIR when set). --idle-lock-seconds overrides the centre's idle-lock setting
-      (for training and testing).
+      (for training and testing). CSV exports are saved in --export-dir (or POPS_EXPORT_DIR; default: a
+      \"POPS exports\" folder in Documents).
   pops-centre demo --data-dir DIR [--weeks N]
       Build a training centre with N weeks (default 3) of made-up visits in DIR, which must be
       empty, and print how to sign in to it. Opens no window.
   pops-centre --help
 
-Keys: F9 hides the screen at once (privacy screen); Alt+1 Today; Alt+N new check-in.";
+Keys: F9 hides the screen at once (privacy screen); F2 the fire list and roll-call; Alt+1 Today;
+Alt+N new check-in; Alt+E log an enquiry; Alt+F log feedback.";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {
-    Run { data_dir: PathBuf, idle_lock: Option<Duration> },
+    Run { data_dir: PathBuf, idle_lock: Option<Duration>, export_dir: Option<PathBuf> },
     Demo { data_dir: PathBuf, weeks: i64 },
     Help,
 }
@@ -41,12 +43,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
     if demo {
         args.next();
     }
-    let (mut data_dir, mut idle, mut weeks) = (None, None, None);
+    let (mut data_dir, mut idle, mut weeks, mut export_dir) = (None, None, None, None);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--help" | "-h" => return Ok(Invocation::Help),
             "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
+            "--export-dir" if !demo => export_dir = Some(PathBuf::from(value("--export-dir")?)),
             "--idle-lock-seconds" if !demo => {
                 let v = value("--idle-lock-seconds")?;
                 let n: u64 = v.parse().ok().filter(|n| (1..=86_400).contains(n)).ok_or_else(|| {
@@ -76,6 +79,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
             None => default_data_dir()?,
         },
         idle_lock: idle,
+        export_dir: export_dir
+            .or_else(|| std::env::var_os("POPS_EXPORT_DIR").filter(|d| !d.is_empty()).map(PathBuf::from))
+            .or_else(|| dirs::document_dir().map(|d| d.join("POPS exports"))),
     })
 }
 
@@ -120,8 +126,12 @@ mod tests {
     #[test]
     fn parses_the_documented_forms() {
         assert_eq!(
-            p(&["--data-dir", "/x", "--idle-lock-seconds", "3"]).unwrap(),
-            Invocation::Run { data_dir: "/x".into(), idle_lock: Some(Duration::from_secs(3)) }
+            p(&["--data-dir", "/x", "--idle-lock-seconds", "3", "--export-dir", "/e"]).unwrap(),
+            Invocation::Run {
+                data_dir: "/x".into(),
+                idle_lock: Some(Duration::from_secs(3)),
+                export_dir: Some("/e".into())
+            }
         );
         assert_eq!(p(&["demo", "--data-dir", "/d"]).unwrap(), Invocation::Demo { data_dir: "/d".into(), weeks: 3 });
         assert_eq!(

@@ -6,8 +6,17 @@ use pops_app::api::*;
 use pops_app::{App, Error, decode};
 use pops_domain::account::{Account, AddAccountInput, DisableAccountInput, SetAccountRoleInput};
 use pops_domain::centre::SetUpCentreInput;
+use pops_domain::desk::{
+    CentreEvent, CloseFeedbackInput, Enquiry, Feedback, FeedbackList, LogEnquiryInput, LogFeedbackInput,
+    RecordEventInput, RespondToFeedbackInput,
+};
+use pops_domain::families::{
+    Family, FamilyTombstone, RemoveFamilyInput, RenewConsentInput, SaveFamilyInput, SearchFamiliesInput,
+};
 use pops_domain::visits::{
-    CheckIn, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, TodayView, VisitsSession,
+    AddVisitsSessionInput, CancelVisitsSessionInput, CheckIn, CheckInPartyInput, CheckOutPartyInput,
+    FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, RetireSessionTemplateInput, RollCall,
+    SaveSessionTemplateInput, SessionTemplate, TickWalkthroughInput, TodayView, VisitsSession,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -70,8 +79,13 @@ async fn get_today(app: Shared<'_>) -> Result<TodayView, Error> {
 }
 
 #[tauri::command]
-async fn open_visits_session(app: Shared<'_>, input: Value) -> Result<VisitsSession, Error> {
-    blocking(&app, move |a| a.open_visits_session(decode::<OpenVisitsSessionInput>(input)?)).await
+async fn add_visits_session(app: Shared<'_>, input: Value) -> Result<VisitsSession, Error> {
+    blocking(&app, move |a| a.add_visits_session(decode::<AddVisitsSessionInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn cancel_visits_session(app: Shared<'_>, input: Value) -> Result<VisitsSession, Error> {
+    blocking(&app, move |a| a.cancel_visits_session(decode::<CancelVisitsSessionInput>(input)?)).await
 }
 
 #[tauri::command]
@@ -82,6 +96,121 @@ async fn check_in_party(app: Shared<'_>, input: Value) -> Result<CheckIn, Error>
 #[tauri::command]
 async fn check_out_party(app: Shared<'_>, input: Value) -> Result<CheckIn, Error> {
     blocking(&app, move |a| a.check_out_party(decode::<CheckOutPartyInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn record_visit_outcome(app: Shared<'_>, input: Value) -> Result<CheckIn, Error> {
+    blocking(&app, move |a| a.record_visit_outcome(decode::<RecordVisitOutcomeInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn tick_walkthrough(app: Shared<'_>, input: Value) -> Result<CheckIn, Error> {
+    blocking(&app, move |a| a.tick_walkthrough(decode::<TickWalkthroughInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn start_roll_call(app: Shared<'_>) -> Result<RollCall, Error> {
+    blocking(&app, |a| a.start_roll_call()).await
+}
+
+#[tauri::command]
+async fn mark_roll_call(app: Shared<'_>, input: Value) -> Result<RollCall, Error> {
+    blocking(&app, move |a| a.mark_roll_call(decode::<MarkRollCallInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn finish_roll_call(app: Shared<'_>, input: Value) -> Result<RollCall, Error> {
+    blocking(&app, move |a| a.finish_roll_call(decode::<FinishRollCallInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn log_enquiry(app: Shared<'_>, input: Value) -> Result<Enquiry, Error> {
+    blocking(&app, move |a| a.log_enquiry(decode::<LogEnquiryInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn log_feedback(app: Shared<'_>, input: Value) -> Result<Feedback, Error> {
+    blocking(&app, move |a| a.log_feedback(decode::<LogFeedbackInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn list_feedback(app: Shared<'_>) -> Result<FeedbackList, Error> {
+    blocking(&app, |a| a.list_feedback()).await
+}
+
+#[tauri::command]
+async fn respond_to_feedback(app: Shared<'_>, input: Value) -> Result<Feedback, Error> {
+    blocking(&app, move |a| a.respond_to_feedback(decode::<RespondToFeedbackInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn close_feedback(app: Shared<'_>, input: Value) -> Result<Feedback, Error> {
+    blocking(&app, move |a| a.close_feedback(decode::<CloseFeedbackInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn list_events(app: Shared<'_>) -> Result<EventList, Error> {
+    blocking(&app, |a| a.list_events()).await
+}
+
+#[tauri::command]
+async fn record_event(app: Shared<'_>, input: Value) -> Result<CentreEvent, Error> {
+    blocking(&app, move |a| a.record_event(decode::<RecordEventInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn search_families(app: Shared<'_>, input: Value) -> Result<FamilySearchResult, Error> {
+    blocking(&app, move |a| a.search_families(decode::<SearchFamiliesInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn get_family(app: Shared<'_>, input: Value) -> Result<FamilyView, Error> {
+    blocking(&app, move |a| a.get_family(decode::<FamilyIdInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn get_family_details(app: Shared<'_>, input: Value) -> Result<Family, Error> {
+    blocking(&app, move |a| a.get_family_details(decode::<FamilyIdInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn save_family(app: Shared<'_>, input: Value) -> Result<FamilyView, Error> {
+    blocking(&app, move |a| a.save_family(decode::<SaveFamilyInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn renew_family_consent(app: Shared<'_>, input: Value) -> Result<FamilyView, Error> {
+    blocking(&app, move |a| a.renew_family_consent(decode::<RenewConsentInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn remove_family(app: Shared<'_>, input: Value) -> Result<FamilyTombstone, Error> {
+    blocking(&app, move |a| a.remove_family(decode::<RemoveFamilyInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn list_families_due_for_renewal(app: Shared<'_>) -> Result<FamilySearchResult, Error> {
+    blocking(&app, |a| a.list_families_due_for_renewal()).await
+}
+
+#[tauri::command]
+async fn list_session_templates(app: Shared<'_>) -> Result<TemplateList, Error> {
+    blocking(&app, |a| a.list_session_templates()).await
+}
+
+#[tauri::command]
+async fn save_session_template(app: Shared<'_>, input: Value) -> Result<SessionTemplate, Error> {
+    blocking(&app, move |a| a.save_session_template(decode::<SaveSessionTemplateInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn retire_session_template(app: Shared<'_>, input: Value) -> Result<SessionTemplate, Error> {
+    blocking(&app, move |a| a.retire_session_template(decode::<RetireSessionTemplateInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn export_csv(app: Shared<'_>, input: Value) -> Result<ExportResult, Error> {
+    blocking(&app, move |a| a.export_csv(decode::<ExportCsvInput>(input)?)).await
 }
 
 #[tauri::command]
@@ -140,9 +269,33 @@ register![
     lock_now,
     sign_out,
     get_today,
-    open_visits_session,
+    add_visits_session,
+    cancel_visits_session,
     check_in_party,
     check_out_party,
+    record_visit_outcome,
+    tick_walkthrough,
+    start_roll_call,
+    mark_roll_call,
+    finish_roll_call,
+    log_enquiry,
+    log_feedback,
+    list_feedback,
+    respond_to_feedback,
+    close_feedback,
+    list_events,
+    record_event,
+    search_families,
+    get_family,
+    get_family_details,
+    save_family,
+    renew_family_consent,
+    remove_family,
+    list_families_due_for_renewal,
+    list_session_templates,
+    save_session_template,
+    retire_session_template,
+    export_csv,
     list_accounts,
     add_account,
     set_account_role,

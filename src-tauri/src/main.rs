@@ -25,7 +25,7 @@ fn main() {
             0
         }
         Ok(cli::Invocation::Demo { data_dir, weeks }) => cli::run_demo(&data_dir, weeks),
-        Ok(cli::Invocation::Run { data_dir, idle_lock }) => run(data_dir, idle_lock),
+        Ok(cli::Invocation::Run { data_dir, idle_lock, export_dir }) => run(data_dir, idle_lock, export_dir),
         Err(message) => {
             eprintln!("pops-centre: {message}\n\n{}", cli::HELP);
             2
@@ -34,7 +34,7 @@ fn main() {
     std::process::exit(code);
 }
 
-fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>) -> i32 {
+fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>, export_dir: Option<std::path::PathBuf>) -> i32 {
     let guard = match single_instance::claim(&data_dir) {
         Ok(single_instance::Claim::First(guard)) => guard,
         Ok(single_instance::Claim::AlreadyRunning) => {
@@ -48,6 +48,7 @@ fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>) -> i32 {
     };
     let mut config = Config::new(&data_dir);
     config.idle_lock = idle_lock;
+    config.export_dir = export_dir;
     let app = match App::start(config) {
         Ok(app) => Arc::new(app),
         Err(e) => {

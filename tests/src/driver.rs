@@ -42,6 +42,12 @@ impl Driver {
     /// write — goes to `log` when given, else is discarded. Never a pipe: WebKitWebDriver would
     /// keep it open and hang whoever reads it.
     pub fn start(display: &Display, log: Option<&Path>) -> Driver {
+        Driver::start_with_env(display, log, &[])
+    }
+
+    /// Like [`Driver::start`], with `env` added to tauri-driver's environment, and so to that of
+    /// WebKitWebDriver and every app it starts.
+    pub fn start_with_env(display: &Display, log: Option<&Path>, env: &[(&str, &Path)]) -> Driver {
         let binary = Driver::binary();
         if !binary.is_file() {
             panic!(
@@ -73,6 +79,7 @@ impl Driver {
                 .arg("--native-port")
                 .arg(native_port.to_string())
                 .env("DISPLAY", display.name())
+                .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(stderr)

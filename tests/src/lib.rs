@@ -13,6 +13,7 @@
 //! app.fill("#field-username", "alice").await;
 //! app.click("#signin-submit").await;
 //! app.screenshot("signed-in").await;
+//! app.assert_accessible("today").await; // axe-core, WCAG 2.x A and AA
 //! app.quit().await;
 //! // Same data directory again: a restart of the app.
 //! let app = harness.start(harness.data_dir(), &[]).await;
@@ -22,10 +23,14 @@
 //!
 //! Paths come from the environment when set (`cargo xtask test` sets both):
 //! `POPS_TAURI_DRIVER` (else `<workspace>/target/tools/bin/tauri-driver`) and
-//! `POPS_APP_BINARY` (else `<workspace>/target/debug/pops-centre`). Screenshots, and the output
-//! of tauri-driver, WebKitWebDriver and the app (`driver.log`), go to
-//! `<workspace>/target/e2e-artifacts/<test name>/`.
+//! `POPS_APP_BINARY` (else `<workspace>/target/debug/pops-centre`). Screenshots, axe-core's
+//! results (`axe-<screen>.json`, from [`AppSession::assert_accessible`]) and the output of
+//! tauri-driver, WebKitWebDriver and the app (`driver.log`) go to
+//! `<workspace>/target/e2e-artifacts/<test name>/`, and the app's CSV exports to its `exports/`.
+//! axe-core itself is read from `<workspace>/ui/node_modules/axe-core/axe.min.js` (the UI's dev
+//! dependency).
 
+pub mod axe;
 mod display;
 mod driver;
 mod process;
@@ -89,7 +94,10 @@ impl Harness {
             .tempdir()
             .unwrap_or_else(|e| panic!("could not create a temporary data directory: {e}"));
         let display = Display::start();
-        let driver = Driver::start(&display, Some(&artifacts.join("driver.log")));
+        // CSV exports made by the app go to the test's artefacts, never to the person's Documents.
+        let exports = artifacts.join("exports");
+        let driver =
+            Driver::start_with_env(&display, Some(&artifacts.join("driver.log")), &[("POPS_EXPORT_DIR", &exports)]);
         Harness { driver, display, data: Some(data), artifacts, started: Mutex::new(Vec::new()) }
     }
 
@@ -102,6 +110,12 @@ impl Harness {
     /// Where this test's screenshots and `driver.log` go.
     pub fn artifacts(&self) -> &Path {
         &self.artifacts
+    }
+
+    /// Where the app started by this harness writes its CSV exports (`POPS_EXPORT_DIR`):
+    /// `<artifacts>/exports`.
+    pub fn exports(&self) -> PathBuf {
+        self.artifacts.join("exports")
     }
 
     pub fn display(&self) -> &Display {

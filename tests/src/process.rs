@@ -1,6 +1,7 @@
 //! Child processes of the harness: stopping them politely, waiting with a deadline, finding strays.
 
-use std::fs;
+use std::fs::{self, File, TryLockError};
+use std::path::Path;
 use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -75,6 +76,22 @@ pub(crate) fn wait_none(matches: impl Fn(&[String]) -> bool, within: Duration) -
     }
 }
 
+/// Waits until nothing holds a lock on `file`, up to `within`; true when it is free (or there is
+/// no such file). It takes the lock for a moment to find out, and lets it go at once.
+pub(crate) fn wait_unlocked(file: &Path, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let Ok(handle) = File::open(file) else {
+            return true;
+        };
+        match handle.try_lock() {
+            Ok(()) => return true, // closing `handle` lets the lock go
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            Err(_) => return false,
+        }
+    }
+}
+
 /// Whether `argv` has `flag` immediately followed by `value`, or `flag=value`.
 pub(crate) fn has_arg(argv: &[String], flag: &str, value: &str) -> bool {
     argv.windows(2).any(|w| w[0] == flag && w[1] == value)
@@ -86,4 +103,32 @@ pub(crate) fn has_arg(argv: &[String], flag: &str, value: &str) -> bool {
 pub(crate) fn is_app(argv: &[String], application: &std::path::Path, data_dir: &str) -> bool {
     let named = |arg: &String| std::path::Path::new(arg).file_name() == application.file_name();
     argv.iter().take(2).any(named) && has_arg(argv, "--data-dir", data_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_unlocked_waits_for_the_holder_to_let_go() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("app.lock");
+        assert!(wait_unlocked(&path, Duration::ZERO), "no file: nothing to wait for");
+
+        let holder = File::create(&path).expect("create the lock file");
+        holder.lock().expect("take the lock");
+        assert!(!wait_unlocked(&path, Duration::from_millis(100)), "it is held throughout");
+
+        let start = Instant::now();
+        let releaser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            drop(holder);
+        });
+        assert!(wait_unlocked(&path, Duration::from_secs(5)), "it is let go within the wait");
+        assert!(start.elapsed() >= Duration::from_millis(250), "returned before the holder let go");
+        releaser.join().expect("the releasing thread");
+
+        // And it let go of the lock itself: it can be taken again at once.
+        File::open(&path).expect("open the lock file").try_lock().expect("the lock is free");
+    }
 }

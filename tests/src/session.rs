@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use thirtyfour::{By, Capabilities, TypingData, WebDriver, WebElement};
 
-use crate::process;
+use crate::{axe, process};
 
 /// How long a helper waits for an element or a text before it gives up.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -20,6 +20,9 @@ const POLL: Duration = Duration::from_millis(100);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the app may take to exit once its session has ended.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The file in the data directory that the running app keeps locked, so that a second launch on
+/// the same folder gives way (`src-tauri/src/single_instance.rs`).
+const APP_LOCK: &str = "app.lock";
 
 /// The real app, started by tauri-driver with `--data-dir <dir>` and any extra arguments.
 ///
@@ -202,27 +205,83 @@ impl AppSession {
         path
     }
 
+    /// Runs axe-core inside the window on what it shows now, with the WCAG 2.0, 2.1 and 2.2 A and
+    /// AA rules ([`axe::WCAG_TAGS`]), and saves the full result as `axe-<screen>.json` in the
+    /// test's artefacts folder. Returns the result; see [`AppSession::assert_accessible`].
+    ///
+    /// `screen` names what is shown, in lower case with hyphens, for example `sign-in`.
+    pub async fn axe(&self, screen: &str) -> Value {
+        assert!(
+            !screen.is_empty() && screen.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "name the screen in lower case letters, digits and hyphens, not {screen:?}"
+        );
+        let version = match self.driver.execute(axe::inject_script(), Vec::new()).await {
+            Ok(ret) => ret.json().clone(),
+            Err(e) => panic!("{}", self.failure(&format!("inject axe-core on the {screen:?} screen: {e}")).await),
+        };
+        if !version.is_string() {
+            panic!(
+                "{}",
+                self.failure(&format!("axe-core did not load on the {screen:?} screen (got {version})")).await
+            );
+        }
+        let outcome = match self.driver.execute_async(axe::RUN_SCRIPT, vec![json!(axe::WCAG_TAGS)]).await {
+            Ok(ret) => ret.json().clone(),
+            Err(e) => panic!("{}", self.failure(&format!("run axe-core on the {screen:?} screen: {e}")).await),
+        };
+        let result: Value = match (&outcome["result"], &outcome["error"]) {
+            (Value::String(text), _) => serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("axe-core's result on the {screen:?} screen is not JSON: {e}")),
+            (_, Value::String(error)) => {
+                panic!("{}", self.failure(&format!("axe-core failed on the {screen:?} screen: {error}")).await)
+            }
+            _ => panic!("{}", self.failure(&format!("axe-core answered {outcome} on the {screen:?} screen")).await),
+        };
+        let path = self.artifacts.join(format!("axe-{screen}.json"));
+        let pretty = serde_json::to_string_pretty(&result).expect("a JSON value serialises");
+        if let Err(e) = std::fs::write(&path, pretty) {
+            panic!("could not save {}: {e}", path.display());
+        }
+        result
+    }
+
+    /// Runs axe-core on what the window shows now ([`AppSession::axe`]) and panics, listing each
+    /// violation's rule, impact, help text and elements, unless there are none.
+    pub async fn assert_accessible(&self, screen: &str) {
+        let result = self.axe(screen).await;
+        if let Some(violations) = axe::describe_violations(screen, &result) {
+            let saved = self.artifacts.join(format!("axe-{screen}.json"));
+            let message = format!("{violations}\n\n(the full axe-core result is in {})", saved.display());
+            panic!("{}", self.failure(&message).await);
+        }
+    }
+
     /// Ends the session and waits for the app to exit, so the same data directory can be
     /// opened again by the next [`AppSession`].
     pub async fn quit(self) {
-        let AppSession { driver, application, data_dir, .. } = self;
+        let AppSession { driver, application, data_dir: data_path, .. } = self;
         if let Err(e) = driver.quit().await {
             panic!("could not end the app's WebDriver session: {e}");
         }
-        let data_dir = data_dir.to_string_lossy().into_owned();
+        let data_dir = data_path.to_string_lossy().into_owned();
         let is_this_app = |argv: &[String]| process::is_app(argv, &application, &data_dir);
-        if process::wait_none(is_this_app, EXIT_TIMEOUT) {
-            return;
-        }
-        eprintln!(
-            "pops-e2e: the app was still running {EXIT_TIMEOUT:?} after its session ended; \
-             sending it SIGTERM"
-        );
-        for pid in process::find(is_this_app) {
-            process::terminate(pid);
-        }
         if !process::wait_none(is_this_app, EXIT_TIMEOUT) {
-            panic!("the app (data dir {data_dir}) did not exit after its session ended");
+            eprintln!(
+                "pops-e2e: the app was still running {EXIT_TIMEOUT:?} after its session ended; \
+                 sending it SIGTERM"
+            );
+            for pid in process::find(is_this_app) {
+                process::terminate(pid);
+            }
+            if !process::wait_none(is_this_app, EXIT_TIMEOUT) {
+                panic!("the app (data dir {data_dir}) did not exit after its session ended");
+            }
+        }
+        // Its command line is gone before the kernel has closed its files, so the app can still
+        // hold its lock for a moment; a restart started then would find it taken and give way.
+        let lock = data_path.join(APP_LOCK);
+        if !process::wait_unlocked(&lock, EXIT_TIMEOUT) {
+            panic!("{} was still locked {EXIT_TIMEOUT:?} after the app exited", lock.display());
         }
     }
 

@@ -1,8 +1,10 @@
 //! The foundation, end to end through the real window: first-run set-up → the recovery code →
-//! open a session → check in a first-time party with two children → it is on site → check it out →
+//! today's sessions are already there (from the weekly templates) → check in a first-time party
+//! with two children → it is on site → check it out →
 //! quit and restart → the data is still there → a wrong passphrase is refused → the idle lock
 //! engages → the PIN unlocks → the privacy screen hides everything but the centre's name.
-//! Each screen's screenshot is kept in `target/e2e-artifacts/foundation_day/`.
+//! Each screen's screenshot is kept in `target/e2e-artifacts/foundation_day/`, and each screen
+//! must pass axe-core's WCAG 2.0/2.1/2.2 A and AA rules (its results are kept there too).
 #![allow(clippy::unwrap_used)]
 
 use pops_e2e::{Harness, Key};
@@ -28,12 +30,14 @@ async fn foundation_day() {
     let app = harness.start(&data, &[]).await;
     app.wait_for("#field-centre_name").await;
     app.screenshot("01-setup").await;
+    app.assert_accessible("set-up").await;
     app.click("#setup-submit").await;
     let summary = app.wait_for_text("#error-summary", "Enter the centre's name").await;
     assert!(summary.contains("Choose the prison"), "{summary}");
     assert!(app.exists("#error-summary a[href=\"#field-centre_name\"]").await);
     assert!(app.exists(".field-error").await, "the message is repeated at the field");
     app.screenshot("02-setup-errors").await;
+    app.assert_accessible("set-up-errors").await;
 
     fill_set_up(&app).await;
 
@@ -41,11 +45,13 @@ async fn foundation_day() {
     let code = app.wait_for("#recovery-code").await.text().await.unwrap();
     assert_eq!(code.trim().len(), 29, "recovery code {code:?}");
     app.screenshot("03-recovery-code").await;
+    app.assert_accessible("recovery-code").await;
     app.click("#recovery-confirm").await;
     app.click("#recovery-continue").await;
 
-    // ---- Today: open the session, check a first-time party in with two children.
-    app.click("#open-session-afternoon").await;
+    // ---- Today: the day's sessions come from the centre's weekly ones; check a first-time party
+    // in with two children, to the session the form offers first.
+    app.wait_for("#sessions-board [data-session-id]").await;
     app.wait_for("#field-adults").await;
     app.click("#adults-inc").await;
     app.click("#children-age_3_4-inc").await;
@@ -72,6 +78,7 @@ async fn foundation_day() {
     assert_eq!(count(&app, "parties").await, "2");
     assert_eq!(count(&app, "on_site_people").await, "7");
     app.screenshot("04-today").await;
+    app.assert_accessible("today").await;
 
     // ---- Bad input: no people at all is refused at the field, and nothing is saved.
     app.fill("#field-adults", "0").await;
@@ -79,6 +86,7 @@ async fn foundation_day() {
     app.wait_for_text("#error-summary", "at least 1 adult or child").await;
     assert_eq!(count(&app, "parties").await, "2");
     app.screenshot("05-today-error").await;
+    app.assert_accessible("today-errors").await;
     app.fill("#field-adults", "1").await;
 
     // ---- Check the first party out.
@@ -88,6 +96,7 @@ async fn foundation_day() {
     app.wait_for_text("#today-counts [data-count=\"on_site_people\"]", "3").await;
     assert_eq!(app.driver().find_all(thirtyfour::By::Css("#on-site-list .check-out")).await.unwrap().len(), 1);
     app.screenshot("06-today-after-check-out").await;
+    app.assert_accessible("today-after-check-out").await;
     app.quit().await;
 
     // ---- Restart: sign in; a wrong passphrase first.
@@ -95,11 +104,13 @@ async fn foundation_day() {
     app.wait_for("#field-username").await;
     let heading = app.text("main").await;
     assert!(heading.contains(CENTRE), "the sign-in screen names the centre: {heading}");
+    app.assert_accessible("sign-in").await;
     app.fill("#field-username", USERNAME).await;
     app.fill("#field-passphrase", "not the passphrase").await;
     app.click("#signin-submit").await;
     app.wait_for_text("#error-summary", "not right").await;
     app.screenshot("07-sign-in-refused").await;
+    app.assert_accessible("sign-in-refused").await;
     assert_eq!(app.value("#field-username").await, USERNAME, "what was typed is kept");
     app.fill("#field-passphrase", PASSPHRASE).await;
     app.click("#signin-submit").await;
@@ -118,9 +129,11 @@ async fn foundation_day() {
     app.wait_for("#lock-screen").await;
     assert!(!app.exists("#today-counts").await, "nothing of the day shows behind the lock");
     app.screenshot("08-locked").await;
+    app.assert_accessible("lock").await;
     app.fill("#field-pin", "111112").await;
     app.click("#unlock-submit").await;
     app.wait_for_text("#error-summary", "not right").await;
+    app.assert_accessible("lock-refused").await;
     app.fill("#field-pin", PIN).await;
     app.click("#unlock-submit").await;
     app.wait_for("#today-counts").await;
@@ -130,6 +143,7 @@ async fn foundation_day() {
     let shown = privacy.text().await.unwrap();
     assert_eq!(shown.trim(), CENTRE, "the privacy screen shows the centre's name and nothing else");
     app.screenshot("09-privacy-screen").await;
+    app.assert_accessible("privacy-screen").await;
     app.press_key(Key::F9).await;
     app.wait_gone("#privacy-screen").await;
     assert!(app.text("#on-site-list").await.contains(PLANTED), "the lead name is shown at the desk");
@@ -181,7 +195,7 @@ async fn set_up_centre(app: &pops_e2e::AppSession) {
     fill_set_up(app).await;
     app.click("#recovery-confirm").await;
     app.click("#recovery-continue").await;
-    app.wait_for("#open-session-morning").await;
+    app.wait_for("#field-adults").await;
 }
 
 /// A manager adds a volunteer, who then signs in and sees only the places a volunteer may use;
@@ -202,6 +216,7 @@ async fn a_manager_adds_a_volunteer_who_sees_only_the_desk() {
     app.click("#add-account-submit").await;
     let summary = app.wait_for_text("#error-summary", "at least 10 characters").await;
     assert!(summary.contains("Choose what this person does"), "{summary}");
+    app.assert_accessible("settings-add-account-errors").await;
     app.fill("#field-passphrase", "val's own passphrase").await;
     app.fill("#field-passphrase_confirm", "val's own passphrase").await;
     app.fill("#field-pin", "582047").await;
@@ -211,17 +226,19 @@ async fn a_manager_adds_a_volunteer_who_sees_only_the_desk() {
     app.click("#verify-audit").await;
     app.wait_for_text("#audit-result", "entries").await;
     app.screenshot("01-settings").await;
+    app.assert_accessible("settings").await;
 
     app.click("#lock-button").await;
     app.click("#lock-switch-user").await;
     app.fill("#field-username", "val").await;
     app.fill("#field-passphrase", "val's own passphrase").await;
     app.click("#signin-submit").await;
-    app.wait_for("#open-session-morning").await;
+    app.wait_for("#field-adults").await;
     assert!(app.exists("#nav-today").await);
     assert!(!app.exists("#nav-settings").await, "a volunteer does not see Settings");
     let who = app.text("#status-user").await;
     assert!(who.contains("Val Volunteer") && who.contains("Volunteer"), "{who}");
     app.screenshot("02-volunteer-today").await;
+    app.assert_accessible("today-no-session").await;
     app.quit().await;
 }

@@ -111,3 +111,36 @@ async fn session_helpers_drive_a_webkit_window_and_restart_it() {
         app.quit().await;
     }
 }
+
+/// axe-core runs inside a real WebKitGTK page: it reports the WCAG failures of a page that has
+/// them, saves its full result, and passes the same page put right (after a navigation, so the
+/// library is injected afresh).
+#[tokio::test]
+async fn axe_finds_wcag_failures_in_a_webkit_page_and_passes_one_without() {
+    let harness = Harness::new("harness_axe");
+    let app = harness.start_binary(&fixture("stand-in-app"), harness.data_dir(), &[]).await;
+
+    let bad = format!("file://{}", fixture("inaccessible.html").display());
+    app.driver().goto(&bad).await.expect("open the inaccessible page");
+    app.wait_for("#nameless").await;
+    let result = app.axe("inaccessible").await;
+    let found = pops_e2e::axe::violation_ids(&result);
+    for rule in ["html-has-lang", "label", "color-contrast", "button-name"] {
+        assert!(found.contains(&rule), "axe-core missed {rule}: it found {found:?}");
+    }
+    let saved = harness.artifacts().join("axe-inaccessible.json");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).expect("the result is saved")).expect("saved as JSON");
+    assert_eq!(saved, result, "the saved result is the full result");
+    assert_eq!(saved["testEngine"]["name"], "axe-core");
+    let report = pops_e2e::axe::describe_violations("inaccessible", &result).expect("violations are described");
+    for selector in ["#unlabelled", "#faint", "#nameless"] {
+        assert!(report.contains(&format!("* {selector}")), "{selector} is not named in:\n{report}");
+    }
+
+    let good = format!("file://{}", fixture("accessible.html").display());
+    app.driver().goto(&good).await.expect("open the accessible page");
+    app.wait_for("#named").await;
+    app.assert_accessible("accessible").await;
+    app.quit().await;
+}

@@ -4,6 +4,9 @@
 use pops_domain::account::Account;
 use pops_domain::centre::PrisonOption;
 use pops_domain::command::CommandAccess;
+use pops_domain::desk::CentreEvent;
+use pops_domain::families::{FamilyOutline, FamilySummary, VisitHistory};
+use pops_domain::visits::{SessionTemplate, WalkthroughItem};
 use pops_domain::{Problem, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -72,11 +75,70 @@ pub struct SetUpResult {
 pub struct SettingsView {
     /// Minutes without use before the screen locks (1 to 60).
     pub idle_lock_minutes: i32,
+    /// The first-visit walkthrough, in order.
+    pub walkthrough: Vec<WalkthroughItem>,
+    /// How long a family's consent lasts, in months.
+    pub consent_months: i32,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct UpdateSettingsInput {
     pub idle_lock_minutes: i32,
+    pub walkthrough: Vec<WalkthroughItemInput>,
+    pub consent_months: i32,
+}
+
+/// One walkthrough item as edited: an existing item keeps its id; a new one has none.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct WalkthroughItemInput {
+    pub id: Option<Uuid>,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TemplateList {
+    pub templates: Vec<SessionTemplate>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EventList {
+    pub events: Vec<CentreEvent>,
+}
+
+/// The lists a manager can export as CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportList {
+    /// Who is on site now, with the roll-call ticks if one is running.
+    FireList,
+    CheckIns,
+    Enquiries,
+    Feedback,
+    Events,
+}
+
+impl ExportList {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportList::FireList => "fire list",
+            ExportList::CheckIns => "check-ins",
+            ExportList::Enquiries => "enquiries",
+            ExportList::Feedback => "feedback",
+            ExportList::Events => "events",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportCsvInput {
+    pub list: Option<ExportList>,
+}
+
+/// Where the export was written.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: i32,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -127,4 +189,24 @@ pub struct ErrorBody {
     pub message: String,
     /// For `invalid`: each problem with the field it belongs to.
     pub problems: Vec<Problem>,
+}
+
+/// Families found by part of a name.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FamilySearchResult {
+    pub families: Vec<FamilySummary>,
+}
+
+/// A family as the desk sees it: names, relationships, age bands, consent and visit history.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FamilyView {
+    pub outline: FamilyOutline,
+    pub visits: VisitHistory,
+    /// Whether the person asking may open the contact details and the linked prisoner.
+    pub may_see_details: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct FamilyIdInput {
+    pub family_id: Uuid,
 }

@@ -8,13 +8,23 @@ use chrono::{DateTime, Utc};
 use pops_domain::account::{self, Account, AddAccountInput, DisableAccountInput, SetAccountRoleInput};
 use pops_domain::centre::{self, SetUpCentreInput, prison_options};
 use pops_domain::command::{Command, access_table};
+use pops_domain::desk::{
+    self, CentreEvent, CloseFeedbackInput, Enquiry, Feedback, FeedbackItem, FeedbackList, FeedbackStatus,
+    LogEnquiryInput, LogFeedbackInput, RecordEventInput, RespondToFeedbackInput,
+};
+use pops_domain::families::{
+    self, Family, FamilyTombstone, RemoveFamilyInput, RenewConsentInput, SaveFamilyInput, SearchFamiliesInput,
+};
 use pops_domain::visits::{
-    self, CheckIn, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, TodayView, VisitsSession,
+    self, AddVisitsSessionInput, CancelVisitsSessionInput, CheckIn, CheckInPartyInput, CheckOutPartyInput,
+    FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, RetireSessionTemplateInput, RollCall,
+    SaveSessionTemplateInput, SessionTemplate, TickWalkthroughInput, TodayView, VisitsSession, WalkthroughItem,
 };
 use pops_domain::{Problem, Role};
 use pops_store::attempts::Attempts;
 use pops_store::keyslots::{self, DEFAULT_KDF, KdfParams, KeySlots, WrappedKey};
 use pops_store::{DATABASE_FILE, DbKey, Store, accounts, audit, centre as centre_store};
+use pops_store::{desk as desk_store, families as families_store, visits as visits_store};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -32,11 +42,13 @@ pub struct Config {
     pub idle_lock: Option<Duration>,
     /// The Argon2id cost of new key slots.
     pub kdf: KdfParams,
+    /// Where CSV exports are written (the shell passes the person's Documents folder).
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Config { data_dir: data_dir.into(), idle_lock: None, kdf: DEFAULT_KDF }
+        Config { data_dir: data_dir.into(), idle_lock: None, kdf: DEFAULT_KDF, export_dir: None }
     }
 }
 
@@ -249,6 +261,29 @@ impl App {
         store.write(Some(account.id), at, |w| {
             centre_store::create(w, &centre)?;
             accounts::insert(w, &account, &pin_key)?;
+            // A new centre starts with the usual weekly sessions and walkthrough; the manager
+            // changes both in Settings.
+            for (weekday, t) in visits::default_templates() {
+                let template = SessionTemplate {
+                    id: Uuid::now_v7(),
+                    weekday,
+                    name: t.name,
+                    starts_at: t.starts_at,
+                    ends_at: t.ends_at,
+                    kind: t.kind,
+                    retired_at: None,
+                };
+                visits_store::save_template(w, &template)?;
+            }
+            let settings = centre_store::Settings {
+                idle_lock_minutes: centre_store::DEFAULT_IDLE_LOCK_MINUTES,
+                walkthrough: visits::WALKTHROUGH_DEFAULTS
+                    .iter()
+                    .map(|label| WalkthroughItem { id: Uuid::now_v7(), label: (*label).into() })
+                    .collect(),
+                consent_months: centre_store::DEFAULT_CONSENT_MONTHS,
+            };
+            centre_store::save_settings(w, centre.id, &settings)?;
             w.audit("signed_in", None, None, "first run")
         })?;
         let mut slots = KeySlots::new(&setup.centre_name, setup.prison.as_str());
@@ -456,21 +491,37 @@ impl App {
     }
 
     pub fn get_today(&self) -> Result<TodayView> {
-        let g = self.unlocked(Command::GetToday)?;
-        let u = g.unlocked();
-        let date = time::london_date(now());
-        Ok(u.store.read(|c| pops_store::visits::day(c, &date))?)
-    }
-
-    pub fn open_visits_session(&self, input: OpenVisitsSessionInput) -> Result<VisitsSession> {
-        let mut g = self.unlocked(Command::OpenVisitsSession)?;
-        let slot = input
-            .slot
-            .ok_or_else(|| Error::field("slot", "Choose which session to open: morning, afternoon or evening"))?;
+        let mut g = self.unlocked(Command::GetToday)?;
         let u = g.unlocked_mut();
         let at = now();
         let date = time::london_date(at);
-        Ok(u.store.write(Some(u.user.account_id), at, |w| pops_store::visits::open_session(w, &date, slot))?)
+        let weekday = time::london_weekday(at);
+        // The day's sessions come from the centre's weekly templates the first time anyone looks.
+        let missing = u.store.read(|c| visits_store::missing_template_sessions(c, &date, weekday))?;
+        if !missing.is_empty() {
+            u.store.write(Some(u.user.account_id), at, |w| visits_store::sessions_from_templates(w, &date, weekday))?;
+        }
+        Ok(u.store.read(|c| visits_store::day(c, &date))?)
+    }
+
+    pub fn add_visits_session(&self, input: AddVisitsSessionInput) -> Result<VisitsSession> {
+        let mut g = self.unlocked(Command::AddVisitsSession)?;
+        let mut p = pops_domain::error::Problems::new();
+        let times = visits::check_session_times(&mut p, &input.times);
+        p.finish()?;
+        let times = times.ok_or_else(|| Error::field("name", "Enter the session's name and times"))?;
+        let u = g.unlocked_mut();
+        let at = now();
+        let date = time::london_date(at);
+        Ok(u.store.write(Some(u.user.account_id), at, |w| visits_store::add_session(w, &date, &times))?)
+    }
+
+    pub fn cancel_visits_session(&self, input: CancelVisitsSessionInput) -> Result<VisitsSession> {
+        let mut g = self.unlocked(Command::CancelVisitsSession)?;
+        let reason = visits::check_cancel(&input)?;
+        let u = g.unlocked_mut();
+        Ok(u.store
+            .write(Some(u.user.account_id), now(), |w| visits_store::cancel_session(w, input.session_id, &reason))?)
     }
 
     pub fn check_in_party(&self, input: CheckInPartyInput) -> Result<CheckIn> {
@@ -478,19 +529,278 @@ impl App {
         let party = visits::check_party(&input)?;
         let u = g.unlocked_mut();
         let at = now();
-        let session = u.store.read(|c| pops_store::visits::session(c, party.session_id))?.ok_or_else(|| {
-            Error::field("session_id", "That visits session could not be found: open today's session")
+        let session = u.store.read(|c| visits_store::session(c, party.session_id))?.ok_or_else(|| {
+            Error::field("session_id", "That visits session could not be found: choose one of today's sessions")
         })?;
         if session.date != time::london_date(at) {
-            return Err(Error::field("session_id", "That session was on another day: open today's session first"));
+            return Err(Error::field("session_id", "That session was on another day: choose one of today's sessions"));
         }
-        Ok(u.store.write(Some(u.user.account_id), at, |w| pops_store::visits::check_in(w, &party))?)
+        if session.cancelled_at.is_some() {
+            return Err(Error::field(
+                "session_id",
+                format!("The {} session has been cancelled: choose another session", session.name),
+            ));
+        }
+        Ok(u.store.write(Some(u.user.account_id), at, |w| visits_store::check_in(w, &party))?)
     }
 
     pub fn check_out_party(&self, input: CheckOutPartyInput) -> Result<CheckIn> {
         let mut g = self.unlocked(Command::CheckOutParty)?;
         let u = g.unlocked_mut();
-        Ok(u.store.write(Some(u.user.account_id), now(), |w| pops_store::visits::check_out(w, input.check_in_id))?)
+        Ok(u.store.write(Some(u.user.account_id), now(), |w| visits_store::check_out(w, input.check_in_id))?)
+    }
+
+    pub fn record_visit_outcome(&self, input: RecordVisitOutcomeInput) -> Result<CheckIn> {
+        let mut g = self.unlocked(Command::RecordVisitOutcome)?;
+        let (outcome, welfare) = visits::check_outcome(&input)?;
+        let u = g.unlocked_mut();
+        Ok(u.store.write(Some(u.user.account_id), now(), |w| {
+            visits_store::record_outcome(w, input.check_in_id, outcome, welfare)
+        })?)
+    }
+
+    pub fn tick_walkthrough(&self, input: TickWalkthroughInput) -> Result<CheckIn> {
+        let mut g = self.unlocked(Command::TickWalkthrough)?;
+        let u = g.unlocked_mut();
+        let items = u.store.read(centre_store::settings)?.walkthrough;
+        let mut ticked = Vec::new();
+        for id in input.ticked {
+            if !items.iter().any(|i| i.id == id) {
+                return Err(Error::field(
+                    "ticked",
+                    "That walkthrough item is no longer on the list: refresh and try again",
+                ));
+            }
+            if !ticked.contains(&id) {
+                ticked.push(id);
+            }
+        }
+        Ok(u.store
+            .write(Some(u.user.account_id), now(), |w| visits_store::set_walkthrough(w, input.check_in_id, ticked))?)
+    }
+
+    pub fn start_roll_call(&self) -> Result<RollCall> {
+        let mut g = self.unlocked(Command::StartRollCall)?;
+        let u = g.unlocked_mut();
+        let at = now();
+        let date = time::london_date(at);
+        Ok(u.store.write(Some(u.user.account_id), at, |w| visits_store::start_roll_call(w, &date))?)
+    }
+
+    pub fn mark_roll_call(&self, input: MarkRollCallInput) -> Result<RollCall> {
+        let mut g = self.unlocked(Command::MarkRollCall)?;
+        let u = g.unlocked_mut();
+        Ok(u.store.write(Some(u.user.account_id), now(), |w| {
+            visits_store::mark_roll_call(w, input.roll_call_id, input.check_in_id, input.accounted)
+        })?)
+    }
+
+    pub fn finish_roll_call(&self, input: FinishRollCallInput) -> Result<RollCall> {
+        let mut g = self.unlocked(Command::FinishRollCall)?;
+        let u = g.unlocked_mut();
+        Ok(u.store.write(Some(u.user.account_id), now(), |w| visits_store::finish_roll_call(w, input.roll_call_id))?)
+    }
+
+    pub fn log_enquiry(&self, input: LogEnquiryInput) -> Result<Enquiry> {
+        let mut g = self.unlocked(Command::LogEnquiry)?;
+        let d = desk::check_enquiry(&input)?;
+        let u = g.unlocked_mut();
+        let at = now();
+        let e = Enquiry {
+            id: Uuid::now_v7(),
+            received_at: time::rfc3339(at),
+            topic: d.topic,
+            resolution: d.resolution,
+            signposted_to: d.signposted_to,
+            note: d.note,
+            recorded_by: u.user.account_id,
+        };
+        let date = time::london_date(at);
+        u.store.write(Some(u.user.account_id), at, |w| desk_store::log_enquiry(w, &date, &e))?;
+        Ok(e)
+    }
+
+    pub fn log_feedback(&self, input: LogFeedbackInput) -> Result<Feedback> {
+        let mut g = self.unlocked(Command::LogFeedback)?;
+        let (kind, channel, summary) = desk::check_feedback(&input)?;
+        let u = g.unlocked_mut();
+        let at = now();
+        let f = Feedback {
+            id: Uuid::now_v7(),
+            received_at: time::rfc3339(at),
+            kind,
+            channel,
+            summary,
+            status: FeedbackStatus::Open,
+            recorded_by: u.user.account_id,
+            response: None,
+            responded_by: None,
+            responded_at: None,
+            closed_by: None,
+            closed_at: None,
+        };
+        let date = time::london_date(at);
+        u.store.write(Some(u.user.account_id), at, |w| desk_store::log_feedback(w, &date, &f))?;
+        Ok(f)
+    }
+
+    pub fn list_feedback(&self) -> Result<FeedbackList> {
+        let g = self.unlocked(Command::ListFeedback)?;
+        let items = g.unlocked().store.read(desk_store::feedback_list)?;
+        let at = now();
+        Ok(FeedbackList {
+            items: items
+                .into_iter()
+                .map(|feedback| {
+                    let age_days = chrono::DateTime::parse_from_rfc3339(&feedback.received_at)
+                        .map(|t| i32::try_from((at - t.with_timezone(&Utc)).num_days()).unwrap_or(i32::MAX))
+                        .unwrap_or(0);
+                    FeedbackItem { feedback, age_days }
+                })
+                .collect(),
+        })
+    }
+
+    pub fn respond_to_feedback(&self, input: RespondToFeedbackInput) -> Result<Feedback> {
+        let mut g = self.unlocked(Command::RespondToFeedback)?;
+        let response = desk::check_response(&input)?;
+        let u = g.unlocked_mut();
+        Ok(u.store.write(Some(u.user.account_id), now(), |w| {
+            desk_store::respond_to_feedback(w, input.feedback_id, &response)
+        })?)
+    }
+
+    pub fn close_feedback(&self, input: CloseFeedbackInput) -> Result<Feedback> {
+        let mut g = self.unlocked(Command::CloseFeedback)?;
+        let u = g.unlocked_mut();
+        Ok(u.store.write(Some(u.user.account_id), now(), |w| desk_store::close_feedback(w, input.feedback_id))?)
+    }
+
+    pub fn list_events(&self) -> Result<EventList> {
+        let g = self.unlocked(Command::ListEvents)?;
+        Ok(EventList { events: g.unlocked().store.read(desk_store::events)? })
+    }
+
+    pub fn record_event(&self, input: RecordEventInput) -> Result<CentreEvent> {
+        let mut g = self.unlocked(Command::RecordEvent)?;
+        let at = now();
+        let mut e = desk::check_event(&input, time::london_day(at))?;
+        let u = g.unlocked_mut();
+        e.id = Uuid::now_v7();
+        e.recorded_by = u.user.account_id;
+        e.recorded_at = time::rfc3339(at);
+        u.store.write(Some(u.user.account_id), at, |w| desk_store::record_event(w, &e))?;
+        Ok(e)
+    }
+
+    // ----- Families -----
+
+    pub fn search_families(&self, input: SearchFamiliesInput) -> Result<FamilySearchResult> {
+        let g = self.unlocked(Command::SearchFamilies)?;
+        let today = time::london_day(now());
+        let families = g.unlocked().store.read(|c| families_store::search_families(c, &input.query, today, 20))?;
+        Ok(FamilySearchResult { families })
+    }
+
+    pub fn get_family(&self, input: FamilyIdInput) -> Result<FamilyView> {
+        let g = self.unlocked(Command::GetFamily)?;
+        let u = g.unlocked();
+        let today = time::london_day(now());
+        let family = u
+            .store
+            .read(|c| families_store::get_family(c, input.family_id))?
+            .ok_or(pops_store::Error::NotFound("family"))?;
+        let visits = u.store.read(|c| families_store::visit_history(c, input.family_id))?;
+        Ok(FamilyView {
+            outline: family.without_private_details(today),
+            visits,
+            may_see_details: Command::GetFamilyDetails.permits(Some(u.user.role)),
+        })
+    }
+
+    /// The whole record, contact details and linked prisoner included (coordinator and manager).
+    pub fn get_family_details(&self, input: FamilyIdInput) -> Result<Family> {
+        let mut g = self.unlocked(Command::GetFamilyDetails)?;
+        let u = g.unlocked_mut();
+        let family = u
+            .store
+            .read(|c| families_store::get_family(c, input.family_id))?
+            .ok_or(pops_store::Error::NotFound("family"))?;
+        // Who opened a family's private details is worth knowing.
+        u.store.write(Some(u.user.account_id), now(), |w| {
+            w.audit("family_details_viewed", Some(pops_domain::change::entity::FAMILY), Some(family.id), "")
+        })?;
+        Ok(family)
+    }
+
+    pub fn save_family(&self, input: SaveFamilyInput) -> Result<FamilyView> {
+        let mut g = self.unlocked(Command::SaveFamily)?;
+        let at = now();
+        let today = time::london_day(at);
+        let role = g.unlocked().user.role;
+        let may_see_details = Command::GetFamilyDetails.permits(Some(role));
+        let consent_months = g.unlocked().store.read(centre_store::settings)?.consent_months;
+        let mut checked = families::check_family(&input, today, consent_months)?;
+        if !may_see_details {
+            // The desk records names and consent; contact details and the prisoner are the
+            // coordinator's and manager's to record. An update keeps what they recorded.
+            let typed = [
+                ("contact.phone", &input.contact.phone),
+                ("contact.email", &input.contact.email),
+                ("contact.address", &input.contact.address),
+                ("prisoner.name", &input.prisoner.name),
+                ("prisoner.prison_number", &input.prisoner.prison_number),
+            ];
+            if let Some((field, _)) = typed.iter().find(|(_, v)| !v.trim().is_empty()) {
+                return Err(Error::field(
+                    field,
+                    "Only the Family Services Coordinator or the centre manager records contact details and the prisoner: leave this empty",
+                ));
+            }
+            let previous = match checked.family_id {
+                Some(id) => g.unlocked().store.read(|c| families_store::get_family(c, id))?,
+                None => None,
+            };
+            checked.contact = previous.as_ref().map(|f| f.contact.clone()).unwrap_or_default();
+            checked.prisoner = previous.and_then(|f| f.prisoner);
+        }
+        let u = g.unlocked_mut();
+        let family = u.store.write(Some(u.user.account_id), at, |w| families_store::save_family(w, checked))?;
+        let visits = u.store.read(|c| families_store::visit_history(c, family.id))?;
+        Ok(FamilyView { outline: family.without_private_details(today), visits, may_see_details })
+    }
+
+    pub fn renew_family_consent(&self, input: RenewConsentInput) -> Result<FamilyView> {
+        let mut g = self.unlocked(Command::RenewFamilyConsent)?;
+        let at = now();
+        let today = time::london_day(at);
+        let consent_months = g.unlocked().store.read(centre_store::settings)?.consent_months;
+        let consent = families::check_renewal(&input, today, consent_months)?;
+        let u = g.unlocked_mut();
+        let family = u
+            .store
+            .write(Some(u.user.account_id), at, |w| families_store::renew_consent(w, input.family_id, consent))?;
+        let visits = u.store.read(|c| families_store::visit_history(c, family.id))?;
+        Ok(FamilyView {
+            outline: family.without_private_details(today),
+            visits,
+            may_see_details: Command::GetFamilyDetails.permits(Some(u.user.role)),
+        })
+    }
+
+    pub fn remove_family(&self, input: RemoveFamilyInput) -> Result<FamilyTombstone> {
+        let mut g = self.unlocked(Command::RemoveFamily)?;
+        let reason = families::check_removal(&input)?;
+        let u = g.unlocked_mut();
+        Ok(u.store
+            .write(Some(u.user.account_id), now(), |w| families_store::remove_family(w, input.family_id, reason))?)
+    }
+
+    pub fn list_families_due_for_renewal(&self) -> Result<FamilySearchResult> {
+        let g = self.unlocked(Command::ListFamiliesDueForRenewal)?;
+        let today = time::london_day(now());
+        let families = g.unlocked().store.read(|c| families_store::families_due_for_renewal(c, today))?;
+        Ok(FamilySearchResult { families })
     }
 
     // ----- Manager commands -----
@@ -568,21 +878,103 @@ impl App {
     pub fn get_settings(&self) -> Result<SettingsView> {
         let g = self.unlocked(Command::GetSettings)?;
         let s = g.unlocked().store.read(centre_store::settings)?;
-        Ok(SettingsView { idle_lock_minutes: s.idle_lock_minutes })
+        Ok(settings_view(s))
     }
 
     pub fn update_settings(&self, input: UpdateSettingsInput) -> Result<SettingsView> {
         let mut g = self.unlocked(Command::UpdateSettings)?;
+        let mut p = pops_domain::error::Problems::new();
         if !(1..=60).contains(&input.idle_lock_minutes) {
-            return Err(Error::field("idle_lock_minutes", "Enter a number of minutes from 1 to 60, for example 5"));
+            p.add("idle_lock_minutes", "Enter a number of minutes from 1 to 60, for example 5");
         }
-        let settings = centre_store::Settings { idle_lock_minutes: input.idle_lock_minutes };
+        if !(1..=120).contains(&input.consent_months) {
+            p.add("consent_months", "Enter a number of months from 1 to 120, for example 12");
+        }
+        let mut walkthrough: Vec<WalkthroughItem> = Vec::new();
+        for (i, item) in input.walkthrough.iter().enumerate() {
+            let field = format!("walkthrough.{i}");
+            let label = pops_domain::error::clean_text(&mut p, &field, "A walkthrough item", &item.label, 80);
+            if let Some(label) = label {
+                walkthrough.push(WalkthroughItem { id: item.id.unwrap_or_else(Uuid::now_v7), label });
+            }
+        }
+        if walkthrough.len() > 30 {
+            p.add("walkthrough", "The walkthrough can have at most 30 items");
+        }
+        p.finish()?;
+        let settings = centre_store::Settings {
+            idle_lock_minutes: input.idle_lock_minutes,
+            walkthrough,
+            consent_months: input.consent_months,
+        };
         let u = g.unlocked_mut();
         let centre_id = u.centre_id;
         u.store.write(Some(u.user.account_id), now(), |w| centre_store::save_settings(w, centre_id, &settings))?;
         let idle = self.idle_lock_for(&g.unlocked().store);
         g.inner.idle_lock = idle;
-        Ok(SettingsView { idle_lock_minutes: settings.idle_lock_minutes })
+        Ok(settings_view(settings))
+    }
+
+    pub fn list_session_templates(&self) -> Result<TemplateList> {
+        let g = self.unlocked(Command::ListSessionTemplates)?;
+        Ok(TemplateList { templates: g.unlocked().store.read(visits_store::templates)? })
+    }
+
+    pub fn save_session_template(&self, input: SaveSessionTemplateInput) -> Result<SessionTemplate> {
+        let mut g = self.unlocked(Command::SaveSessionTemplate)?;
+        let (weekday, times) = visits::check_template(&input)?;
+        let u = g.unlocked_mut();
+        let retired_at = match input.template_id {
+            Some(id) => {
+                let old = u.store.read(|c| visits_store::template(c, id))?;
+                old.ok_or(pops_store::Error::NotFound("session template"))?.retired_at
+            }
+            None => None,
+        };
+        let t = SessionTemplate {
+            id: input.template_id.unwrap_or_else(Uuid::now_v7),
+            weekday,
+            name: times.name,
+            starts_at: times.starts_at,
+            ends_at: times.ends_at,
+            kind: times.kind,
+            retired_at,
+        };
+        u.store.write(Some(u.user.account_id), now(), |w| visits_store::save_template(w, &t))?;
+        Ok(t)
+    }
+
+    pub fn retire_session_template(&self, input: RetireSessionTemplateInput) -> Result<SessionTemplate> {
+        let mut g = self.unlocked(Command::RetireSessionTemplate)?;
+        let u = g.unlocked_mut();
+        let at = now();
+        let mut t = u
+            .store
+            .read(|c| visits_store::template(c, input.template_id))?
+            .ok_or(pops_store::Error::NotFound("session template"))?;
+        if t.retired_at.is_some() {
+            return Err(Error::new(ErrorKind::Conflict, "This session has already been taken off the weekly list."));
+        }
+        t.retired_at = Some(time::rfc3339(at));
+        u.store.write(Some(u.user.account_id), at, |w| visits_store::save_template(w, &t))?;
+        Ok(t)
+    }
+
+    pub fn export_csv(&self, input: ExportCsvInput) -> Result<ExportResult> {
+        let mut g = self.unlocked(Command::ExportCsv)?;
+        let Some(list) = input.list else {
+            return Err(Error::field("list", "Choose which list to export"));
+        };
+        let at = now();
+        let date = time::london_date(at);
+        let table = g.unlocked().store.read(|c| crate::export::table(c, list, &date))?;
+        let dir = self.config.export_dir.clone().unwrap_or_else(|| self.config.data_dir.join("exports"));
+        let path = crate::export::write(&dir, list, &table, at)?;
+        let rows = table.rows.len();
+        let u = g.unlocked_mut();
+        let detail = format!("list={} rows={rows}", list.as_str());
+        u.store.write(Some(u.user.account_id), at, |w| w.audit("csv_exported", None, None, &detail))?;
+        Ok(ExportResult { path: path.display().to_string(), rows: i32::try_from(rows).unwrap_or(i32::MAX) })
     }
 
     pub fn verify_audit_log(&self) -> Result<AuditReport> {
@@ -596,6 +988,14 @@ impl App {
             entries: i32::try_from(v.entries).unwrap_or(i32::MAX),
             problem: v.problem,
         })
+    }
+}
+
+fn settings_view(s: centre_store::Settings) -> SettingsView {
+    SettingsView {
+        idle_lock_minutes: s.idle_lock_minutes,
+        walkthrough: s.walkthrough,
+        consent_months: s.consent_months,
     }
 }
 

@@ -4,15 +4,20 @@
 use crate::api::ErrorKind;
 use crate::error::{Error, Result};
 use crate::{App, Config};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use pops_domain::Role;
 use pops_domain::account::AddAccountInput;
 use pops_domain::centre::{Prison, SetUpCentreInput};
-use pops_domain::visits::{AgeBands, PartyArrival, Slot};
+use pops_domain::desk::{
+    CentreEvent, Enquiry, EnquiryResolution, EnquiryTopic, EventKind, Feedback, FeedbackChannel, FeedbackKind,
+    FeedbackStatus,
+};
+use pops_domain::visits::{self as visits_domain, AgeBands, HelpGiven, PartyArrival, SupportNeeds, VisitOutcome};
 use pops_store::keyslots::KeySlots;
-use pops_store::{DATABASE_FILE, Store, visits};
+use pops_store::{DATABASE_FILE, Store, centre as centre_store, desk, visits};
 use std::path::Path;
+use uuid::Uuid;
 
 /// One training account.
 #[derive(Debug, Clone)]
@@ -82,6 +87,13 @@ impl Dice {
     }
 }
 
+const FEEDBACK: [&str; 4] = [
+    "The volunteers made my first visit much less frightening. Thank you.",
+    "We waited 40 minutes outside in the rain before the doors opened.",
+    "The play area is lovely, my son did not want to leave!",
+    "Could the café have something halal and hot on Saturdays?",
+];
+
 const FAMILY_NAMES: [&str; 8] = [
     "Practice Family One",
     "Practice Family Two",
@@ -144,21 +156,19 @@ pub fn build(dir: &Path, today: DateTime<Utc>, weeks: i64) -> Result<DemoSummary
     let today_london = today.with_timezone(&London).date_naive();
     let (mut sessions, mut parties) = (0, 0);
     let days = weeks * 7;
+    let walkthrough = store.read(centre_store::settings)?.walkthrough;
     for back in (1..=days).rev() {
         let date = today_london - Duration::days(back);
-        let weekday = date.format("%a").to_string();
-        if weekday == "Mon" {
-            continue; // no visits on Mondays at the training prison
-        }
-        let mut slots_today = vec![(Slot::Afternoon, 13 * 60)];
-        if weekday == "Sat" || weekday == "Sun" {
-            slots_today.insert(0, (Slot::Morning, 9 * 60));
-        }
-        for (slot, start) in slots_today {
-            let opener = ids[usize::try_from(dice.below(ids.len() as u64)).unwrap_or(0)];
-            let Some(opened_at) = london(date, start - 45) else { continue };
-            let date_text = date.format("%Y-%m-%d").to_string();
-            let session = store.write(Some(opener), opened_at, |w| visits::open_session(w, &date_text, slot))?;
+        let date_text = date.format("%Y-%m-%d").to_string();
+        let weekday = u8::try_from(date.weekday().number_from_monday()).unwrap_or(1);
+        let opener = ids[usize::try_from(dice.below(ids.len() as u64)).unwrap_or(0)];
+        let Some(morning) = london(date, 8 * 60) else { continue };
+        store.write(Some(opener), morning, |w| visits::sessions_from_templates(w, &date_text, weekday))?;
+        let day = store.read(|c| visits::day(c, &date_text))?;
+        for summary in day.sessions {
+            let session = summary.session;
+            let Some(start) = visits_domain::parse_clock(&session.starts_at) else { continue };
+            let start = i64::from(start);
             sessions += 1;
             let n = 6 + dice.below(15);
             for i in 0..n {
@@ -178,19 +188,91 @@ pub fn build(dir: &Path, today: DateTime<Utc>, weeks: i64) -> Result<DemoSummary
                 let lead_name = dice.chance(12).then(|| {
                     FAMILY_NAMES[usize::try_from(dice.below(FAMILY_NAMES.len() as u64)).unwrap_or(0)].to_string()
                 });
+                let first_time = dice.chance(15);
+                let needs = SupportNeeds {
+                    distress: dice.chance(20),
+                    step_free_access: dice.chance(25),
+                    interpreter_language: if dice.chance(30) { "Polish".into() } else { String::new() },
+                    ..Default::default()
+                };
+                let help = HelpGiven {
+                    information: dice.chance(3),
+                    locker: dice.chance(2),
+                    walkthrough: first_time,
+                    signposted_to: if dice.chance(40) { "Citizens Advice".into() } else { String::new() },
+                };
                 let party = PartyArrival {
                     session_id: session.id,
                     adults: i32::try_from(adults).unwrap_or(1),
                     children,
-                    first_time: dice.chance(15),
+                    first_time,
                     lead_name,
+                    needs,
+                    help,
+                    family_id: None,
                 };
                 let desk = ids[usize::try_from(dice.below(ids.len() as u64)).unwrap_or(0)];
                 let record = store.write(Some(desk), arrived, |w| visits::check_in(w, &party))?;
+                if first_time {
+                    let ticked = walkthrough.iter().map(|i| i.id).collect();
+                    store.write(Some(desk), arrived, |w| visits::set_walkthrough(w, record.id, ticked))?;
+                }
                 let left = arrived + Duration::minutes(100 + dice.below(60));
-                store.write(Some(desk), left, |w| visits::check_out(w, record.id))?;
+                let (outcome, welfare) = match dice.below(40) {
+                    0 => (VisitOutcome::DeclinedEntry, Some(true)),
+                    1 => (VisitOutcome::DidNotGoIn, None),
+                    _ => (VisitOutcome::Visited, None),
+                };
+                store.write(Some(desk), left, |w| {
+                    visits::record_outcome(w, record.id, outcome, welfare)?;
+                    visits::check_out(w, record.id)
+                })?;
                 parties += 1;
             }
+            if dice.chance(2) {
+                let topics = EnquiryTopic::ALL;
+                let e = Enquiry {
+                    id: Uuid::now_v7(),
+                    received_at: crate::time::rfc3339(morning),
+                    topic: topics[usize::try_from(dice.below(topics.len() as u64)).unwrap_or(0)],
+                    resolution: EnquiryResolution::Answered,
+                    signposted_to: None,
+                    note: None,
+                    recorded_by: opener,
+                };
+                store.write(Some(opener), morning, |w| desk::log_enquiry(w, &date_text, &e))?;
+            }
+        }
+        if dice.chance(6) {
+            let f = Feedback {
+                id: Uuid::now_v7(),
+                received_at: crate::time::rfc3339(morning),
+                kind: if dice.chance(3) { FeedbackKind::Complaint } else { FeedbackKind::Compliment },
+                channel: FeedbackChannel::CommentCard,
+                summary: FEEDBACK[usize::try_from(dice.below(FEEDBACK.len() as u64)).unwrap_or(0)].into(),
+                status: FeedbackStatus::Open,
+                recorded_by: opener,
+                response: None,
+                responded_by: None,
+                responded_at: None,
+                closed_by: None,
+                closed_at: None,
+            };
+            store.write(Some(opener), morning, |w| desk::log_feedback(w, &date_text, &f))?;
+        }
+        if weekday == 6 && back < 14 && back > 7 {
+            let e = CentreEvent {
+                id: Uuid::now_v7(),
+                date: date_text.clone(),
+                kind: EventKind::FamilyDay,
+                title: "Family day".into(),
+                adults: 18,
+                children: AgeBands { age_0_1: 2, age_2: 3, age_3_4: 5, age_5_11: 9, age_12_17: 3 },
+                notes: Some("Face painting and a story corner".into()),
+                recorded_by: opener,
+                recorded_at: crate::time::rfc3339(morning),
+            };
+            store.write(Some(opener), morning, |w| desk::record_event(w, &e))?;
         }
     }
     Ok(DemoSummary { recovery_code: set_up.recovery_code, days, sessions, parties })

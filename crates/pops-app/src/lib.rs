@@ -6,6 +6,7 @@ mod app;
 pub mod bindings;
 pub mod demo;
 mod error;
+mod export;
 pub mod time;
 
 pub use app::{App, Config, PIN_ATTEMPTS};

@@ -9,7 +9,16 @@ use pops_app::{App, Error};
 use pops_domain::Role;
 use pops_domain::account::{AddAccountInput, DisableAccountInput, SetAccountRoleInput};
 use pops_domain::command::{Access, Command};
-use pops_domain::visits::{AgeBands, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, Slot};
+use pops_domain::desk::{
+    CloseFeedbackInput, EventKind, FeedbackChannel, FeedbackKind, LogEnquiryInput, LogFeedbackInput, RecordEventInput,
+    RespondToFeedbackInput,
+};
+use pops_domain::families::{RemovalReason, RemoveFamilyInput, RenewConsentInput, SearchFamiliesInput};
+use pops_domain::visits::{
+    AddVisitsSessionInput, AgeBands, CancelVisitsSessionInput, CheckInPartyInput, CheckOutPartyInput,
+    FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, RetireSessionTemplateInput,
+    SaveSessionTemplateInput, SessionTimesInput, TickWalkthroughInput, VisitKind, VisitOutcome,
+};
 use uuid::Uuid;
 
 /// Calls `command` with a plausible input; answers only whether it ran or how it failed.
@@ -31,9 +40,103 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
         Command::LockNow => app.lock_now().map(drop),
         Command::SignOut => app.sign_out().map(drop),
         Command::GetToday => app.get_today().map(drop),
-        Command::OpenVisitsSession => {
-            app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Evening) }).map(drop)
+        Command::AddVisitsSession => app
+            .add_visits_session(AddVisitsSessionInput {
+                times: SessionTimesInput {
+                    name: format!("Extra {}", Uuid::now_v7().simple()).chars().take(30).collect(),
+                    starts_at: "18:00".into(),
+                    ends_at: "19:30".into(),
+                    kind: Some(VisitKind::Open),
+                },
+            })
+            .map(drop),
+        Command::CancelVisitsSession => app
+            .cancel_visits_session(CancelVisitsSessionInput { session_id: Uuid::now_v7(), reason: "Lockdown".into() })
+            .map(drop),
+        Command::RecordVisitOutcome => app
+            .record_visit_outcome(RecordVisitOutcomeInput {
+                check_in_id: Uuid::now_v7(),
+                outcome: Some(VisitOutcome::Visited),
+                welfare_offered: None,
+            })
+            .map(drop),
+        Command::TickWalkthrough => {
+            app.tick_walkthrough(TickWalkthroughInput { check_in_id: Uuid::now_v7(), ticked: vec![] }).map(drop)
         }
+        Command::StartRollCall => app.start_roll_call().map(drop),
+        Command::MarkRollCall => app
+            .mark_roll_call(MarkRollCallInput {
+                roll_call_id: Uuid::now_v7(),
+                check_in_id: Uuid::now_v7(),
+                accounted: true,
+            })
+            .map(drop),
+        Command::FinishRollCall => app.finish_roll_call(FinishRollCallInput { roll_call_id: Uuid::now_v7() }).map(drop),
+        Command::LogEnquiry => app
+            .log_enquiry(LogEnquiryInput {
+                topic: Some(pops_domain::desk::EnquiryTopic::Transport),
+                resolution: Some(pops_domain::desk::EnquiryResolution::Answered),
+                signposted_to: String::new(),
+                note: String::new(),
+            })
+            .map(drop),
+        Command::LogFeedback => app
+            .log_feedback(LogFeedbackInput {
+                kind: Some(FeedbackKind::Suggestion),
+                channel: Some(FeedbackChannel::InPerson),
+                summary: "More seats".into(),
+            })
+            .map(drop),
+        Command::ListFeedback => app.list_feedback().map(drop),
+        Command::RespondToFeedback => app
+            .respond_to_feedback(RespondToFeedbackInput { feedback_id: Uuid::now_v7(), response: "Thanks".into() })
+            .map(drop),
+        Command::CloseFeedback => app.close_feedback(CloseFeedbackInput { feedback_id: Uuid::now_v7() }).map(drop),
+        Command::ListEvents => app.list_events().map(drop),
+        Command::RecordEvent => app
+            .record_event(RecordEventInput {
+                date: "2026-11-01".into(),
+                kind: Some(EventKind::FamilyForum),
+                title: "Forum".into(),
+                adults: 5,
+                children: AgeBands::default(),
+                notes: String::new(),
+            })
+            .map(drop),
+        Command::SearchFamilies => app.search_families(SearchFamiliesInput { query: "kha".into() }).map(drop),
+        Command::GetFamily => app.get_family(FamilyIdInput { family_id: Uuid::now_v7() }).map(drop),
+        Command::GetFamilyDetails => app.get_family_details(FamilyIdInput { family_id: Uuid::now_v7() }).map(drop),
+        Command::SaveFamily => app.save_family(common::family_input("Amira Khan")).map(drop),
+        Command::RenewFamilyConsent => app
+            .renew_family_consent(RenewConsentInput {
+                family_id: Uuid::now_v7(),
+                consent: common::family_input("x").consent,
+            })
+            .map(drop),
+        Command::RemoveFamily => app
+            .remove_family(RemoveFamilyInput {
+                family_id: Uuid::now_v7(),
+                reason: Some(RemovalReason::ConsentWithdrawn),
+            })
+            .map(drop),
+        Command::ListFamiliesDueForRenewal => app.list_families_due_for_renewal().map(drop),
+        Command::ListSessionTemplates => app.list_session_templates().map(drop),
+        Command::SaveSessionTemplate => app
+            .save_session_template(SaveSessionTemplateInput {
+                template_id: None,
+                weekday: Some(2),
+                times: SessionTimesInput {
+                    name: "Tuesday evening".into(),
+                    starts_at: "18:00".into(),
+                    ends_at: "20:00".into(),
+                    kind: Some(VisitKind::Closed),
+                },
+            })
+            .map(drop),
+        Command::RetireSessionTemplate => {
+            app.retire_session_template(RetireSessionTemplateInput { template_id: Uuid::now_v7() }).map(drop)
+        }
+        Command::ExportCsv => app.export_csv(ExportCsvInput { list: Some(ExportList::Enquiries) }).map(drop),
         Command::CheckInParty => app
             .check_in_party(CheckInPartyInput {
                 session_id: Some(Uuid::now_v7()),
@@ -41,6 +144,9 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
                 children: AgeBands::default(),
                 first_time: false,
                 lead_name: String::new(),
+                needs: Default::default(),
+                help: Default::default(),
+                family_id: None,
             })
             .map(drop),
         Command::CheckOutParty => app.check_out_party(CheckOutPartyInput { check_in_id: Uuid::now_v7() }).map(drop),
@@ -60,7 +166,9 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
         }
         Command::DisableAccount => app.disable_account(DisableAccountInput { account_id: Uuid::now_v7() }).map(drop),
         Command::GetSettings => app.get_settings().map(drop),
-        Command::UpdateSettings => app.update_settings(UpdateSettingsInput { idle_lock_minutes: 5 }).map(drop),
+        Command::UpdateSettings => app
+            .update_settings(UpdateSettingsInput { idle_lock_minutes: 5, walkthrough: vec![], consent_months: 12 })
+            .map(drop),
         Command::VerifyAuditLog => app.verify_audit_log().map(drop),
     }
 }

@@ -9,7 +9,15 @@ use pops_app::{App, PIN_ATTEMPTS};
 use pops_domain::Role;
 use pops_domain::account::{AddAccountInput, DisableAccountInput};
 use pops_domain::centre::SetUpCentreInput;
-use pops_domain::visits::{AgeBands, CheckInPartyInput, CheckOutPartyInput, OpenVisitsSessionInput, Slot};
+use pops_domain::desk::{
+    CloseFeedbackInput, EnquiryResolution, EnquiryTopic, EventKind, FeedbackChannel, FeedbackKind, FeedbackStatus,
+    LogEnquiryInput, LogFeedbackInput, RecordEventInput, RespondToFeedbackInput,
+};
+use pops_domain::visits::{
+    AddVisitsSessionInput, AgeBands, CancelVisitsSessionInput, CheckInPartyInput, CheckOutPartyInput,
+    FinishRollCallInput, MarkRollCallInput, RecordVisitOutcomeInput, SessionTimesInput, TickWalkthroughInput,
+    VisitKind, VisitOutcome,
+};
 use pops_store::keyslots::KeySlots;
 use std::time::Duration;
 
@@ -207,21 +215,32 @@ fn the_front_desk_day() {
     let app = App::start(common::config(dir.path())).unwrap();
     common::centre_with_every_role(&app);
     common::sign_in_as(&app, Role::Volunteer);
+    // Every weekday has at least one session in the default templates; it appears by itself.
     let today = app.get_today().unwrap();
-    assert!(today.sessions.is_empty());
-    let e = app.open_visits_session(OpenVisitsSessionInput { slot: None }).unwrap_err();
-    assert_eq!(fields(&e), ["slot"]);
-    let session = app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Afternoon) }).unwrap();
-    assert_eq!(
-        app.open_visits_session(OpenVisitsSessionInput { slot: Some(Slot::Afternoon) }).unwrap_err().kind,
-        ErrorKind::Conflict
-    );
+    assert!(!today.sessions.is_empty());
+    assert!(today.sessions.iter().all(|s| s.session.template_id.is_some()));
+    assert_eq!(app.get_today().unwrap().sessions.len(), today.sessions.len(), "made once, not on every look");
+    let times = |name: &str, starts: &str, ends: &str| AddVisitsSessionInput {
+        times: SessionTimesInput {
+            name: name.into(),
+            starts_at: starts.into(),
+            ends_at: ends.into(),
+            kind: Some(VisitKind::Open),
+        },
+    };
+    let e = app.add_visits_session(times("", "1900", "18:00")).unwrap_err();
+    assert_eq!(fields(&e), ["name", "ends_at"]);
+    let session = app.add_visits_session(times("Extra evening", "18:00", "19:30")).unwrap();
+    assert_eq!(app.add_visits_session(times("Extra evening", "18:00", "19:30")).unwrap_err().kind, ErrorKind::Conflict);
     let party = |adults, children| CheckInPartyInput {
         session_id: Some(session.id),
         adults,
         children,
         first_time: true,
         lead_name: String::new(),
+        needs: Default::default(),
+        help: Default::default(),
+        family_id: None,
     };
     let e = app.check_in_party(party(0, AgeBands::default())).unwrap_err();
     assert_eq!(fields(&e), ["adults"]);
@@ -248,5 +267,231 @@ fn the_front_desk_day() {
     let today = app.get_today().unwrap();
     assert_eq!(today.counts.on_site_parties, 1);
     assert_eq!(today.left.len(), 1);
-    assert_eq!(today.sessions[0].counts.parties, 2);
+    let extra = today.sessions.iter().find(|s| s.session.id == session.id).unwrap();
+    assert_eq!(extra.counts.parties, 2);
+    assert_eq!(extra.counts.left_parties, 1);
+}
+
+#[test]
+fn the_rest_of_the_desk_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    common::centre_with_every_role(&app);
+    common::sign_in_as(&app, Role::Volunteer);
+    let today = app.get_today().unwrap();
+    let session = today.sessions[0].session.id;
+    assert_eq!(today.walkthrough.len(), 8, "a new centre has the usual walkthrough");
+    let mut input = CheckInPartyInput {
+        session_id: Some(session),
+        adults: 1,
+        children: AgeBands { age_2: 1, ..Default::default() },
+        first_time: true,
+        lead_name: "Zofia".into(),
+        needs: Default::default(),
+        help: Default::default(),
+        family_id: None,
+    };
+    input.needs.interpreter_language = "Polish".into();
+    input.help.walkthrough = true;
+    let party = app.check_in_party(input).unwrap();
+    assert_eq!(party.needs.interpreter_language, "Polish");
+
+    // The walkthrough: only items on the centre's list.
+    let items: Vec<_> = today.walkthrough.iter().take(3).map(|i| i.id).collect();
+    let ticked = app.tick_walkthrough(TickWalkthroughInput { check_in_id: party.id, ticked: items.clone() }).unwrap();
+    assert_eq!(ticked.walkthrough, items);
+    let e = app
+        .tick_walkthrough(TickWalkthroughInput { check_in_id: party.id, ticked: vec![uuid::Uuid::now_v7()] })
+        .unwrap_err();
+    assert_eq!(fields(&e), ["ticked"]);
+
+    // Failed security checks: the welfare offer must be recorded.
+    let outcome = |o, w| RecordVisitOutcomeInput { check_in_id: party.id, outcome: Some(o), welfare_offered: w };
+    let e = app.record_visit_outcome(outcome(VisitOutcome::FailedSecurity, None)).unwrap_err();
+    assert_eq!(fields(&e), ["welfare_offered"]);
+    let c = app.record_visit_outcome(outcome(VisitOutcome::FailedSecurity, Some(true))).unwrap();
+    assert_eq!((c.outcome, c.welfare_offered), (Some(VisitOutcome::FailedSecurity), Some(true)));
+
+    // Roll-call from the fire list.
+    let roll = app.start_roll_call().unwrap();
+    assert_eq!(roll.parties, [party.id]);
+    assert_eq!(app.start_roll_call().unwrap().id, roll.id, "one roll-call at a time");
+    let mark = |accounted| MarkRollCallInput { roll_call_id: roll.id, check_in_id: party.id, accounted };
+    assert_eq!(app.mark_roll_call(mark(true)).unwrap().accounted, [party.id]);
+    assert_eq!(app.get_today().unwrap().roll_call.unwrap().accounted, [party.id]);
+    app.finish_roll_call(FinishRollCallInput { roll_call_id: roll.id }).unwrap();
+    assert!(app.get_today().unwrap().roll_call.is_none());
+    assert_eq!(app.mark_roll_call(mark(false)).unwrap_err().kind, ErrorKind::Conflict);
+
+    // A session with people on site cannot be cancelled; once they have gone it can.
+    let cancel = || CancelVisitsSessionInput { session_id: session, reason: "Prison lockdown".into() };
+    assert_eq!(app.cancel_visits_session(cancel()).unwrap_err().kind, ErrorKind::Conflict);
+    app.check_out_party(CheckOutPartyInput { check_in_id: party.id }).unwrap();
+    let e = app.cancel_visits_session(CancelVisitsSessionInput { reason: " ".into(), ..cancel() }).unwrap_err();
+    assert_eq!(fields(&e), ["reason"]);
+    assert!(app.cancel_visits_session(cancel()).unwrap().cancelled_at.is_some());
+    let e = app
+        .check_in_party(CheckInPartyInput {
+            session_id: Some(session),
+            adults: 1,
+            children: AgeBands::default(),
+            first_time: false,
+            lead_name: String::new(),
+            needs: Default::default(),
+            help: Default::default(),
+            family_id: None,
+        })
+        .unwrap_err();
+    assert_eq!(fields(&e), ["session_id"]);
+
+    // Enquiries and feedback, counted on the board.
+    app.log_enquiry(LogEnquiryInput {
+        topic: Some(EnquiryTopic::MoneyForPrisoner),
+        resolution: Some(EnquiryResolution::Signposted),
+        signposted_to: "Prison finance office".into(),
+        note: String::new(),
+    })
+    .unwrap();
+    let complaint = app
+        .log_feedback(LogFeedbackInput {
+            kind: Some(FeedbackKind::Complaint),
+            channel: Some(FeedbackChannel::InPerson),
+            summary: "Nowhere to sit, \"again\", 😞".into(),
+        })
+        .unwrap();
+    let e = app
+        .log_feedback(LogFeedbackInput {
+            kind: Some(FeedbackKind::Complaint),
+            channel: Some(FeedbackChannel::InPerson),
+            summary: String::new(),
+        })
+        .unwrap_err();
+    assert_eq!(fields(&e), ["summary"]);
+    let today = app.get_today().unwrap();
+    assert_eq!((today.enquiries.len(), today.feedback_received), (1, 1));
+
+    // A volunteer cannot answer it; the coordinator answers and closes it.
+    let respond = || RespondToFeedbackInput { feedback_id: complaint.id, response: "Six more chairs ordered".into() };
+    assert_eq!(app.respond_to_feedback(respond()).unwrap_err().kind, ErrorKind::Forbidden);
+    common::sign_in_as(&app, Role::Coordinator);
+    let close = || CloseFeedbackInput { feedback_id: complaint.id };
+    assert_eq!(app.close_feedback(close()).unwrap_err().kind, ErrorKind::Conflict, "answer a complaint first");
+    app.respond_to_feedback(respond()).unwrap();
+    assert_eq!(app.close_feedback(close()).unwrap().status, FeedbackStatus::Closed);
+    let list = app.list_feedback().unwrap();
+    assert_eq!(list.items[0].feedback.status, FeedbackStatus::Closed);
+
+    // An event, then the manager's exports.
+    let event = app
+        .record_event(RecordEventInput {
+            date: "2026-12-19".into(),
+            kind: Some(EventKind::FamilyDay),
+            title: "Christmas family day".into(),
+            adults: 25,
+            children: AgeBands { age_5_11: 14, ..Default::default() },
+            notes: "Santa, crafts".into(),
+        })
+        .unwrap();
+    assert_eq!(app.list_events().unwrap().events[0].id, event.id);
+    common::sign_in_as(&app, Role::Manager);
+    let export = app.export_csv(ExportCsvInput { list: Some(ExportList::Feedback) }).unwrap();
+    assert_eq!(export.rows, 1);
+    let text = std::fs::read_to_string(&export.path).unwrap();
+    assert!(text.contains("\"Nowhere to sit, \"\"again\"\", 😞\""), "{text}");
+    let export = app.export_csv(ExportCsvInput { list: Some(ExportList::CheckIns) }).unwrap();
+    let text = std::fs::read_to_string(&export.path).unwrap();
+    assert!(text.contains("Failed security checks") && text.contains("Interpreter (Polish)"), "{text}");
+    assert_eq!(fields(&app.export_csv(ExportCsvInput { list: None }).unwrap_err()), ["list"]);
+}
+
+#[test]
+fn families_are_kept_only_with_consent_and_their_details_only_for_the_coordinator() {
+    use pops_domain::families::{
+        AgeBand, FamilyMemberInput, Relationship, RemovalReason, RemoveFamilyInput, SearchFamiliesInput,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(common::config(dir.path())).unwrap();
+    common::centre_with_every_role(&app);
+    common::sign_in_as(&app, Role::Volunteer);
+
+    // No consent: refused at the tick box, nothing saved.
+    let mut input = common::family_input("Amira Khan-Ali");
+    input.consent.consent_given = false;
+    assert_eq!(fields(&app.save_family(input).unwrap_err()), ["consent.consent_given"]);
+    assert!(app.search_families(SearchFamiliesInput { query: "khan".into() }).unwrap().families.is_empty());
+
+    // A volunteer may not record contact details.
+    let mut input = common::family_input("Amira Khan-Ali");
+    input.contact.phone = "07700 900123".into();
+    assert_eq!(fields(&app.save_family(input).unwrap_err()), ["contact.phone"]);
+
+    let mut input = common::family_input("Amira Khan-Ali");
+    input.members.push(FamilyMemberInput {
+        member_id: None,
+        name: "Yusuf Khan-Ali".into(),
+        relationship: Some(Relationship::Child),
+        date_of_birth: "2019-03-04".into(),
+        age_band: None,
+    });
+    let saved = app.save_family(input).unwrap();
+    assert!(!saved.may_see_details);
+    assert_eq!(saved.outline.members[1].age_band, AgeBand::Age5To11);
+
+    // Found by part of any member's name; checked in as that family; the history counts it.
+    let found = app.search_families(SearchFamiliesInput { query: "yus".into() }).unwrap().families;
+    assert_eq!(found.len(), 1);
+    let session = app.get_today().unwrap().sessions[0].session.id;
+    app.check_in_party(CheckInPartyInput {
+        session_id: Some(session),
+        adults: 1,
+        children: AgeBands { age_5_11: 1, ..Default::default() },
+        first_time: false,
+        lead_name: String::new(),
+        needs: Default::default(),
+        help: Default::default(),
+        family_id: Some(saved.outline.id),
+    })
+    .unwrap();
+    let view = app.get_family(FamilyIdInput { family_id: saved.outline.id }).unwrap();
+    assert_eq!(view.visits.check_ins, 1);
+
+    // The volunteer cannot open the contact details; the coordinator can, and records them.
+    let id = FamilyIdInput { family_id: saved.outline.id };
+    assert_eq!(app.get_family_details(id.clone()).unwrap_err().kind, ErrorKind::Forbidden);
+    common::sign_in_as(&app, Role::Coordinator);
+    let full = app.get_family_details(id.clone()).unwrap();
+    let mut edit = common::family_input("Amira Khan-Ali");
+    edit.family_id = Some(full.id);
+    edit.members[0].member_id = Some(full.members[0].id);
+    edit.members.push(FamilyMemberInput {
+        member_id: Some(full.members[1].id),
+        name: "Yusuf Khan-Ali".into(),
+        relationship: Some(Relationship::Child),
+        date_of_birth: "2019-03-04".into(),
+        age_band: None,
+    });
+    edit.contact.phone = "07700 900123".into();
+    edit.prisoner.prison_number = "a1234bc".into();
+    edit.consent.given_on = full.consent.given_on.clone();
+    app.save_family(edit).unwrap();
+    let full = app.get_family_details(id.clone()).unwrap();
+    assert_eq!(full.contact.phone.as_deref(), Some("07700 900123"));
+    assert_eq!(full.prisoner.unwrap().prison_number.as_deref(), Some("A1234BC"));
+
+    // A volunteer's later edit of the names keeps what the coordinator recorded.
+    common::sign_in_as(&app, Role::Volunteer);
+    let mut edit = common::family_input("Amira Khan");
+    edit.family_id = Some(full.id);
+    edit.members[0].member_id = Some(full.members[0].id);
+    edit.consent.given_on = full.consent.given_on.clone();
+    app.save_family(edit).unwrap();
+    common::sign_in_as(&app, Role::Coordinator);
+    let after = app.get_family_details(id.clone()).unwrap();
+    assert_eq!(after.contact.phone.as_deref(), Some("07700 900123"));
+    assert_eq!(after.members.len(), 1);
+
+    // Removed: gone from search and from view.
+    app.remove_family(RemoveFamilyInput { family_id: full.id, reason: Some(RemovalReason::ConsentWithdrawn) }).unwrap();
+    assert!(app.search_families(SearchFamiliesInput { query: "amira".into() }).unwrap().families.is_empty());
+    assert_eq!(app.get_family(id).unwrap_err().kind, ErrorKind::NotFound);
 }

@@ -17,6 +17,8 @@ pub enum Access {
 
 const EVERY_ROLE: &[Role] = &Role::ALL;
 const MANAGER: &[Role] = &[Role::Manager];
+const COORDINATOR_MANAGER: &[Role] = &[Role::Coordinator, Role::Manager];
+const EVENT_STAFF: &[Role] = &[Role::EarlyYears, Role::Coordinator, Role::Manager];
 
 macro_rules! commands {
     ($($variant:ident => $name:literal, $access:expr;)*) => {
@@ -48,9 +50,33 @@ commands! {
     LockNow => "lock_now", Access::Roles(EVERY_ROLE);
     SignOut => "sign_out", Access::Roles(EVERY_ROLE);
     GetToday => "get_today", Access::Roles(EVERY_ROLE);
-    OpenVisitsSession => "open_visits_session", Access::Roles(EVERY_ROLE);
+    AddVisitsSession => "add_visits_session", Access::Roles(EVERY_ROLE);
+    CancelVisitsSession => "cancel_visits_session", Access::Roles(EVERY_ROLE);
     CheckInParty => "check_in_party", Access::Roles(EVERY_ROLE);
     CheckOutParty => "check_out_party", Access::Roles(EVERY_ROLE);
+    RecordVisitOutcome => "record_visit_outcome", Access::Roles(EVERY_ROLE);
+    TickWalkthrough => "tick_walkthrough", Access::Roles(EVERY_ROLE);
+    StartRollCall => "start_roll_call", Access::Roles(EVERY_ROLE);
+    MarkRollCall => "mark_roll_call", Access::Roles(EVERY_ROLE);
+    FinishRollCall => "finish_roll_call", Access::Roles(EVERY_ROLE);
+    LogEnquiry => "log_enquiry", Access::Roles(EVERY_ROLE);
+    LogFeedback => "log_feedback", Access::Roles(EVERY_ROLE);
+    ListFeedback => "list_feedback", Access::Roles(EVERY_ROLE);
+    RespondToFeedback => "respond_to_feedback", Access::Roles(COORDINATOR_MANAGER);
+    CloseFeedback => "close_feedback", Access::Roles(COORDINATOR_MANAGER);
+    ListEvents => "list_events", Access::Roles(EVERY_ROLE);
+    RecordEvent => "record_event", Access::Roles(EVENT_STAFF);
+    SearchFamilies => "search_families", Access::Roles(EVERY_ROLE);
+    GetFamily => "get_family", Access::Roles(EVERY_ROLE);
+    GetFamilyDetails => "get_family_details", Access::Roles(COORDINATOR_MANAGER);
+    SaveFamily => "save_family", Access::Roles(EVERY_ROLE);
+    RenewFamilyConsent => "renew_family_consent", Access::Roles(EVERY_ROLE);
+    RemoveFamily => "remove_family", Access::Roles(COORDINATOR_MANAGER);
+    ListFamiliesDueForRenewal => "list_families_due_for_renewal", Access::Roles(EVERY_ROLE);
+    ListSessionTemplates => "list_session_templates", Access::Roles(MANAGER);
+    SaveSessionTemplate => "save_session_template", Access::Roles(MANAGER);
+    RetireSessionTemplate => "retire_session_template", Access::Roles(MANAGER);
+    ExportCsv => "export_csv", Access::Roles(MANAGER);
     ListAccounts => "list_accounts", Access::Roles(MANAGER);
     AddAccount => "add_account", Access::Roles(MANAGER);
     SetAccountRole => "set_account_role", Access::Roles(MANAGER);

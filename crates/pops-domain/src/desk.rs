@@ -216,7 +216,7 @@ pub struct FeedbackList {
 pub struct FeedbackItem {
     pub feedback: Feedback,
     /// Whole days since it was received (for open complaints, how long it has waited).
-    pub age_days: i64,
+    pub age_days: i32,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

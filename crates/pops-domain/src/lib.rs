@@ -8,6 +8,7 @@ pub mod command;
 pub mod desk;
 pub mod error;
 pub mod families;
+pub mod labels;
 pub mod role;
 pub mod visits;
 

@@ -385,6 +385,9 @@ pub struct CheckInPartyInput {
     pub needs: SupportNeeds,
     #[serde(default)]
     pub help: HelpGiven,
+    /// The family on record this party is, when the desk found them.
+    #[serde(default)]
+    pub family_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -427,6 +430,7 @@ pub struct PartyArrival {
     pub lead_name: Option<String>,
     pub needs: SupportNeeds,
     pub help: HelpGiven,
+    pub family_id: Option<Uuid>,
 }
 
 pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
@@ -477,6 +481,7 @@ pub fn check_party(input: &CheckInPartyInput) -> Result<PartyArrival, Invalid> {
         lead_name,
         needs,
         help,
+        family_id: input.family_id,
     })
 }
 
@@ -526,6 +531,39 @@ pub struct TodayView {
     /// Parties that have left today, most recent departure first.
     pub left: Vec<CheckIn>,
     pub counts: VisitCounts,
+    /// Enquiries logged today, newest first.
+    pub enquiries: Vec<crate::desk::Enquiry>,
+    /// Feedback received today.
+    pub feedback_received: i32,
+    /// The centre's first-visit walkthrough.
+    pub walkthrough: Vec<WalkthroughItem>,
+    /// The roll-call in progress, if any.
+    pub roll_call: Option<RollCall>,
+}
+
+/// A roll-call from the fire list: the parties on site when it started, and those accounted for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RollCall {
+    pub id: Uuid,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub started_by: Uuid,
+    pub finished_at: Option<String>,
+    /// Check-in ids of the parties on site at the start.
+    pub parties: Vec<Uuid>,
+    pub accounted: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MarkRollCallInput {
+    pub roll_call_id: Uuid,
+    pub check_in_id: Uuid,
+    pub accounted: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct FinishRollCallInput {
+    pub roll_call_id: Uuid,
 }
 
 #[cfg(test)]
@@ -541,6 +579,7 @@ mod tests {
             lead_name: String::new(),
             needs: SupportNeeds::default(),
             help: HelpGiven::default(),
+            family_id: None,
         }
     }
 

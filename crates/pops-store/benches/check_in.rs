@@ -69,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lead_name: None,
         needs: SupportNeeds::default(),
         help: HelpGiven::default(),
+        family_id: None,
     };
 
     let bare = bare_db(&dir.path().join("bare.db"), None)?;

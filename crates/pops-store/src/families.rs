@@ -399,6 +399,18 @@ pub fn families_due_for_renewal(conn: &Connection, today: NaiveDate) -> Result<V
     summaries(rows, today)
 }
 
+/// How often the family has come: its linked check-ins.
+pub fn visit_history(conn: &Connection, family_id: Uuid) -> Result<VisitHistory> {
+    let (first_visit, last_visit, check_ins): (Option<String>, Option<String>, i64) = row(
+        conn,
+        "SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = ?1",
+        [family_id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let check_ins = u32::try_from(check_ins).map_err(|_| Error::Malformed("check-in count".into()))?;
+    Ok(VisitHistory { first_visit, last_visit, check_ins })
+}
+
 /// For benchmarks only: loads families fast, with **no outbox change and no audit entry**. The app
 /// never calls it; every real write goes through `save_family`. Each family's row is written at
 /// once and its card is staged; `bulk_finish_for_bench` then writes every card in one statement.

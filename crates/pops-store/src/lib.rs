@@ -20,6 +20,8 @@ pub mod visits;
 pub use db::{CACHE_KIB, Store, Writer};
 pub use error::{Error, Result};
 pub use key::DbKey;
+/// The connection type `Store::read` hands to its closure.
+pub use rusqlite::Connection;
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "centre.db";

@@ -5,8 +5,8 @@ use crate::{Error, Result, Writer};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::{Op, entity};
 use pops_domain::visits::{
-    AgeBands, CheckIn, PartyArrival, SessionSummary, SessionTemplate, SessionTimes, TodayView, VisitCounts, VisitKind,
-    VisitOutcome, VisitsSession,
+    AgeBands, CheckIn, PartyArrival, RollCall, SessionSummary, SessionTemplate, SessionTimes, TodayView, VisitCounts,
+    VisitKind, VisitOutcome, VisitsSession,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -267,29 +267,34 @@ struct CheckInRow {
 }
 
 fn check_in_from_row(r: &Row<'_>) -> rusqlite::Result<CheckInRow> {
+    check_in_from_row_at(r, 0)
+}
+
+/// Reads the check-in columns starting at column `at`.
+fn check_in_from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<CheckInRow> {
     Ok(CheckInRow {
-        id: r.get(0)?,
-        session_id: r.get(1)?,
-        adults: r.get(2)?,
+        id: r.get(at)?,
+        session_id: r.get(at + 1)?,
+        adults: r.get(at + 2)?,
         children: AgeBands {
-            age_0_1: r.get(3)?,
-            age_2: r.get(4)?,
-            age_3_4: r.get(5)?,
-            age_5_11: r.get(6)?,
-            age_12_17: r.get(7)?,
+            age_0_1: r.get(at + 3)?,
+            age_2: r.get(at + 4)?,
+            age_3_4: r.get(at + 5)?,
+            age_5_11: r.get(at + 6)?,
+            age_12_17: r.get(at + 7)?,
         },
-        first_time: r.get(8)?,
-        lead_name: r.get(9)?,
-        arrived_at: r.get(10)?,
-        left_at: r.get(11)?,
-        checked_in_by: r.get(12)?,
-        checked_out_by: r.get(13)?,
-        needs: r.get(14)?,
-        help: r.get(15)?,
-        outcome: r.get(16)?,
-        welfare_offered: r.get(17)?,
-        walkthrough: r.get(18)?,
-        family_id: r.get(19)?,
+        first_time: r.get(at + 8)?,
+        lead_name: r.get(at + 9)?,
+        arrived_at: r.get(at + 10)?,
+        left_at: r.get(at + 11)?,
+        checked_in_by: r.get(at + 12)?,
+        checked_out_by: r.get(at + 13)?,
+        needs: r.get(at + 14)?,
+        help: r.get(at + 15)?,
+        outcome: r.get(at + 16)?,
+        welfare_offered: r.get(at + 17)?,
+        walkthrough: r.get(at + 18)?,
+        family_id: r.get(at + 19)?,
     })
 }
 
@@ -327,6 +332,9 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
             session.name
         )));
     }
+    if let Some(family_id) = party.family_id {
+        family_is_live(w.tx(), family_id)?;
+    }
     let record = CheckIn {
         id: Uuid::now_v7(),
         session_id: party.session_id,
@@ -343,14 +351,14 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
         outcome: None,
         welfare_offered: None,
         walkthrough: Vec::new(),
-        family_id: None,
+        family_id: party.family_id,
     };
     let c = &record.children;
     exec(
         w.tx(),
         &format!(
             "INSERT INTO check_in ({CHECK_IN_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]', NULL)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, NULL, ?13, ?14, NULL, NULL, '[]', ?15)"
         ),
         params![
             record.id.to_string(),
@@ -367,6 +375,7 @@ pub fn check_in(w: &Writer<'_>, party: &PartyArrival) -> Result<CheckIn> {
             record.checked_in_by.to_string(),
             serde_json::to_string(&record.needs)?,
             serde_json::to_string(&record.help)?,
+            record.family_id.map(|f| f.to_string()),
         ],
     )?;
     let detail = format!("adults={} children={} first_time={}", record.adults, c.total(), record.first_time);
@@ -442,22 +451,25 @@ pub fn set_walkthrough(w: &Writer<'_>, id: Uuid, ticked: Vec<Uuid>) -> Result<Ch
     Ok(record)
 }
 
+/// `Ok` when the family is on record and not removed.
+fn family_is_live(conn: &Connection, family_id: Uuid) -> Result<()> {
+    let live: Option<bool> =
+        row(conn, "SELECT removed_at IS NULL FROM family WHERE id = ?1", [family_id.to_string()], |r| r.get(0))
+            .optional()?;
+    match live {
+        None => Err(Error::NotFound("family")),
+        Some(false) => Err(Error::Conflict("This family's record has been removed: it cannot be linked".into())),
+        Some(true) => Ok(()),
+    }
+}
+
 /// Links a check-in to the family on record that the party is (or unlinks it, with `None`): the
-/// family's visit history counts it from then on (the triggers of schema 4 keep the family's card
+/// family's visit history counts it from then on (the triggers of schema 5 keep the family's card
 /// in step). A removed family cannot be linked.
 pub fn link_family(w: &Writer<'_>, check_in_id: Uuid, family_id: Option<Uuid>) -> Result<CheckIn> {
     let mut record = get_check_in(w.tx(), check_in_id)?.ok_or(Error::NotFound("check-in"))?;
     if let Some(family_id) = family_id {
-        let live: Option<bool> =
-            row(w.tx(), "SELECT removed_at IS NULL FROM family WHERE id = ?1", [family_id.to_string()], |r| r.get(0))
-                .optional()?;
-        match live {
-            None => return Err(Error::NotFound("family")),
-            Some(false) => {
-                return Err(Error::Conflict("This family's record has been removed: it cannot be linked".into()));
-            }
-            Some(true) => {}
-        }
+        family_is_live(w.tx(), family_id)?;
     }
     record.family_id = family_id;
     exec(
@@ -497,5 +509,120 @@ pub fn day(conn: &Connection, date: &str) -> Result<TodayView> {
     }
     let (on_site, mut left): (Vec<CheckIn>, Vec<CheckIn>) = check_ins.into_iter().partition(|c| c.left_at.is_none());
     left.sort_by(|a, b| b.left_at.cmp(&a.left_at));
-    Ok(TodayView { date: date.into(), sessions: summaries, on_site, left, counts })
+    Ok(TodayView {
+        date: date.into(),
+        sessions: summaries,
+        on_site,
+        left,
+        counts,
+        enquiries: crate::desk::enquiries_on(conn, date)?,
+        feedback_received: i32::try_from(crate::desk::feedback_on(conn, date)?).unwrap_or(i32::MAX),
+        walkthrough: crate::centre::settings(conn)?.walkthrough,
+        roll_call: active_roll_call(conn)?,
+    })
+}
+
+fn put_roll_call(w: &Writer<'_>, r: &RollCall, insert: bool, action: &str) -> Result<()> {
+    let doc = serde_json::to_string(r)?;
+    if insert {
+        exec(
+            w.tx(),
+            "INSERT INTO roll_call (id, started_at, doc) VALUES (?1, ?2, ?3)",
+            params![r.id.to_string(), r.started_at, doc],
+        )?;
+    } else {
+        exec(w.tx(), "UPDATE roll_call SET doc = ?1 WHERE id = ?2", params![doc, r.id.to_string()])?;
+    }
+    let detail = format!("parties={} accounted={}", r.parties.len(), r.accounted.len());
+    w.record(entity::ROLL_CALL, r.id, Op::Upsert, r, action, &detail)?;
+    Ok(())
+}
+
+/// The roll-call not yet finished, if there is one.
+pub fn active_roll_call(conn: &Connection) -> Result<Option<RollCall>> {
+    let mut stmt = conn.prepare_cached("SELECT doc FROM roll_call ORDER BY started_at DESC LIMIT 5")?;
+    let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    for d in docs {
+        let r: RollCall = serde_json::from_str(&d?)?;
+        if r.finished_at.is_none() {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
+
+pub fn get_roll_call(conn: &Connection, id: Uuid) -> Result<Option<RollCall>> {
+    row(conn, "SELECT doc FROM roll_call WHERE id = ?1", [id.to_string()], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|d| Ok(serde_json::from_str(&d)?))
+        .transpose()
+}
+
+/// Starts a roll-call of the parties on site on `date` (or answers the one already running).
+pub fn start_roll_call(w: &Writer<'_>, date: &str) -> Result<RollCall> {
+    if let Some(r) = active_roll_call(w.tx())? {
+        return Ok(r);
+    }
+    let mut stmt = w.tx().prepare_cached(
+        "SELECT c.id FROM check_in c JOIN visits_session s ON s.id = c.session_id
+         WHERE s.date = ?1 AND c.left_at IS NULL ORDER BY c.arrived_at",
+    )?;
+    let ids = stmt.query_map([date], |r| r.get::<_, String>(0))?;
+    let parties = ids.map(|i| uuid(&i?)).collect::<Result<Vec<_>>>()?;
+    let r = RollCall {
+        id: Uuid::now_v7(),
+        started_at: rfc3339(w.now()),
+        started_by: w.user_id().ok_or(Error::Malformed("a roll-call needs a person".into()))?,
+        finished_at: None,
+        parties,
+        accounted: Vec::new(),
+    };
+    put_roll_call(w, &r, true, "roll_call_started")?;
+    Ok(r)
+}
+
+/// Ticks a party as accounted for (or takes the tick back).
+pub fn mark_roll_call(w: &Writer<'_>, id: Uuid, check_in_id: Uuid, accounted: bool) -> Result<RollCall> {
+    let mut r = get_roll_call(w.tx(), id)?.ok_or(Error::NotFound("roll-call"))?;
+    if r.finished_at.is_some() {
+        return Err(Error::Conflict("This roll-call has finished: start a new one".into()));
+    }
+    if !r.parties.contains(&check_in_id) {
+        return Err(Error::NotFound("party in this roll-call"));
+    }
+    r.accounted.retain(|p| *p != check_in_id);
+    if accounted {
+        r.accounted.push(check_in_id);
+    }
+    put_roll_call(w, &r, false, "roll_call_marked")?;
+    Ok(r)
+}
+
+pub fn finish_roll_call(w: &Writer<'_>, id: Uuid) -> Result<RollCall> {
+    let mut r = get_roll_call(w.tx(), id)?.ok_or(Error::NotFound("roll-call"))?;
+    if r.finished_at.is_some() {
+        return Err(Error::Conflict("This roll-call has already finished".into()));
+    }
+    r.finished_at = Some(rfc3339(w.now()));
+    put_roll_call(w, &r, false, "roll_call_finished")?;
+    Ok(r)
+}
+
+/// Every check-in with its session's date and name, newest first (for export).
+pub fn all_check_ins(conn: &Connection) -> Result<Vec<(String, String, CheckIn)>> {
+    let cols = CHECK_IN_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT s.date, s.name, {cols} FROM check_in c JOIN visits_session s ON s.id = c.session_id
+         ORDER BY c.arrived_at DESC"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        let date: String = r.get(0)?;
+        let name: String = r.get(1)?;
+        Ok((date, name, check_in_from_row_at(r, 2)?))
+    })?;
+    rows.map(|r| {
+        let (d, n, c) = r?;
+        Ok((d, n, check_in_decode(c)?))
+    })
+    .collect()
 }

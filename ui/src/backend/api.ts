@@ -7,19 +7,50 @@ import type {
   Account,
   AccountList,
   AddAccountInput,
+  AddVisitsSessionInput,
   AppStateView,
   AuditReport,
+  CancelVisitsSessionInput,
+  CentreEvent,
   CheckIn,
   CheckInPartyInput,
   CheckOutPartyInput,
+  CloseFeedbackInput,
   Command,
   DisableAccountInput,
-  OpenVisitsSessionInput,
+  Enquiry,
+  EventList,
+  ExportCsvInput,
+  ExportResult,
+  Family,
+  FamilyIdInput,
+  FamilySearchResult,
+  FamilyTombstone,
+  FamilyView,
+  Feedback,
+  FeedbackList,
+  FinishRollCallInput,
+  LogEnquiryInput,
+  LogFeedbackInput,
+  MarkRollCallInput,
+  RecordEventInput,
+  RecordVisitOutcomeInput,
+  RemoveFamilyInput,
+  RenewConsentInput,
+  RespondToFeedbackInput,
+  RetireSessionTemplateInput,
+  RollCall,
+  SaveFamilyInput,
+  SaveSessionTemplateInput,
+  SearchFamiliesInput,
+  SessionTemplate,
   SetAccountRoleInput,
   SetUpCentreInput,
   SetUpResult,
   SettingsView,
   SignInInput,
+  TemplateList,
+  TickWalkthroughInput,
   TodayView,
   UnlockWithPinInput,
   UpdateSettingsInput,
@@ -45,10 +76,33 @@ export const noteActivity = (): Promise<null> => call('note_activity');
 export const lockNow = (): Promise<AppStateView> => call('lock_now');
 export const signOut = (): Promise<AppStateView> => call('sign_out');
 export const getToday = (): Promise<TodayView> => call('get_today');
-export const openVisitsSession = (input: OpenVisitsSessionInput): Promise<VisitsSession> =>
-  call('open_visits_session', input);
+export const addVisitsSession = (input: AddVisitsSessionInput): Promise<VisitsSession> => call('add_visits_session', input);
+export const cancelVisitsSession = (input: CancelVisitsSessionInput): Promise<VisitsSession> => call('cancel_visits_session', input);
 export const checkInParty = (input: CheckInPartyInput): Promise<CheckIn> => call('check_in_party', input);
 export const checkOutParty = (input: CheckOutPartyInput): Promise<CheckIn> => call('check_out_party', input);
+export const recordVisitOutcome = (input: RecordVisitOutcomeInput): Promise<CheckIn> => call('record_visit_outcome', input);
+export const tickWalkthrough = (input: TickWalkthroughInput): Promise<CheckIn> => call('tick_walkthrough', input);
+export const startRollCall = (): Promise<RollCall> => call('start_roll_call');
+export const markRollCall = (input: MarkRollCallInput): Promise<RollCall> => call('mark_roll_call', input);
+export const finishRollCall = (input: FinishRollCallInput): Promise<RollCall> => call('finish_roll_call', input);
+export const logEnquiry = (input: LogEnquiryInput): Promise<Enquiry> => call('log_enquiry', input);
+export const logFeedback = (input: LogFeedbackInput): Promise<Feedback> => call('log_feedback', input);
+export const listFeedback = (): Promise<FeedbackList> => call('list_feedback');
+export const respondToFeedback = (input: RespondToFeedbackInput): Promise<Feedback> => call('respond_to_feedback', input);
+export const closeFeedback = (input: CloseFeedbackInput): Promise<Feedback> => call('close_feedback', input);
+export const listEvents = (): Promise<EventList> => call('list_events');
+export const recordEvent = (input: RecordEventInput): Promise<CentreEvent> => call('record_event', input);
+export const searchFamilies = (input: SearchFamiliesInput): Promise<FamilySearchResult> => call('search_families', input);
+export const getFamily = (input: FamilyIdInput): Promise<FamilyView> => call('get_family', input);
+export const getFamilyDetails = (input: FamilyIdInput): Promise<Family> => call('get_family_details', input);
+export const saveFamily = (input: SaveFamilyInput): Promise<FamilyView> => call('save_family', input);
+export const renewFamilyConsent = (input: RenewConsentInput): Promise<FamilyView> => call('renew_family_consent', input);
+export const removeFamily = (input: RemoveFamilyInput): Promise<FamilyTombstone> => call('remove_family', input);
+export const listFamiliesDueForRenewal = (): Promise<FamilySearchResult> => call('list_families_due_for_renewal');
+export const listSessionTemplates = (): Promise<TemplateList> => call('list_session_templates');
+export const saveSessionTemplate = (input: SaveSessionTemplateInput): Promise<SessionTemplate> => call('save_session_template', input);
+export const retireSessionTemplate = (input: RetireSessionTemplateInput): Promise<SessionTemplate> => call('retire_session_template', input);
+export const exportCsv = (input: ExportCsvInput): Promise<ExportResult> => call('export_csv', input);
 export const listAccounts = (): Promise<AccountList> => call('list_accounts');
 export const addAccount = (input: AddAccountInput): Promise<Account> => call('add_account', input);
 export const setAccountRole = (input: SetAccountRoleInput): Promise<Account> => call('set_account_role', input);
@@ -70,9 +124,33 @@ export const commands = {
   lock_now: lockNow,
   sign_out: signOut,
   get_today: getToday,
-  open_visits_session: openVisitsSession,
+  add_visits_session: addVisitsSession,
+  cancel_visits_session: cancelVisitsSession,
   check_in_party: checkInParty,
   check_out_party: checkOutParty,
+  record_visit_outcome: recordVisitOutcome,
+  tick_walkthrough: tickWalkthrough,
+  start_roll_call: startRollCall,
+  mark_roll_call: markRollCall,
+  finish_roll_call: finishRollCall,
+  log_enquiry: logEnquiry,
+  log_feedback: logFeedback,
+  list_feedback: listFeedback,
+  respond_to_feedback: respondToFeedback,
+  close_feedback: closeFeedback,
+  list_events: listEvents,
+  record_event: recordEvent,
+  search_families: searchFamilies,
+  get_family: getFamily,
+  get_family_details: getFamilyDetails,
+  save_family: saveFamily,
+  renew_family_consent: renewFamilyConsent,
+  remove_family: removeFamily,
+  list_families_due_for_renewal: listFamiliesDueForRenewal,
+  list_session_templates: listSessionTemplates,
+  save_session_template: saveSessionTemplate,
+  retire_session_template: retireSessionTemplate,
+  export_csv: exportCsv,
   list_accounts: listAccounts,
   add_account: addAccount,
   set_account_role: setAccountRole,

@@ -12,7 +12,7 @@ field: string,
  */
 message: string, };
 
-export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "open_visits_session" | "check_in_party" | "check_out_party" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log";
+export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "search_families" | "get_family" | "get_family_details" | "save_family" | "renew_family_consent" | "remove_family" | "list_families_due_for_renewal" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log";
 
 export type CommandAccess = { command: Command, roles: Array<Role> | null, };
 
@@ -38,27 +38,95 @@ export type SetAccountRoleInput = { account_id: string, role: Role, };
 
 export type DisableAccountInput = { account_id: string, };
 
-export type Slot = "morning" | "afternoon" | "evening";
-
 export type AgeBands = { age_0_1: number, age_2: number, age_3_4: number, age_5_11: number, age_12_17: number, };
+
+export type VisitKind = "open" | "closed";
+
+export type SessionTemplate = { id: string, 
+/**
+ * ISO weekday: 1 is Monday, 7 is Sunday.
+ */
+weekday: number, name: string, 
+/**
+ * `HH:MM`, Europe/London.
+ */
+starts_at: string, ends_at: string, kind: VisitKind, 
+/**
+ * RFC 3339 when the centre stopped running it; retired templates make no more sessions.
+ */
+retired_at: string | null, };
+
+export type SessionTimesInput = { name: string, starts_at: string, ends_at: string, kind: VisitKind | null, };
+
+export type SaveSessionTemplateInput = { 
+/**
+ * `None` adds a new template.
+ */
+template_id: string | null, weekday: number | null, times: SessionTimesInput, };
+
+export type RetireSessionTemplateInput = { template_id: string, };
+
+export type TemplateList = { templates: Array<SessionTemplate>, };
 
 export type VisitsSession = { id: string, 
 /**
  * The day in Europe/London, `YYYY-MM-DD`.
  */
-date: string, slot: Slot, 
+date: string, name: string, 
+/**
+ * `HH:MM`, Europe/London.
+ */
+starts_at: string, ends_at: string, kind: VisitKind, 
+/**
+ * The weekly template it came from; `None` when added by hand.
+ */
+template_id: string | null, 
 /**
  * RFC 3339, UTC.
  */
-opened_at: string, opened_by: string, };
+opened_at: string, opened_by: string, cancelled_at: string | null, cancelled_by: string | null, cancel_reason: string | null, };
 
-export type OpenVisitsSessionInput = { slot: Slot | null, };
+export type AddVisitsSessionInput = { times: SessionTimesInput, };
+
+export type CancelVisitsSessionInput = { session_id: string, reason: string, };
+
+export type SupportNeeds = { induction_loop: boolean, bsl_interpreter: boolean, step_free_access: boolean, distress: boolean, 
+/**
+ * The language, when an interpreter is needed; empty when not.
+ */
+interpreter_language: string, 
+/**
+ * Anything else, in the volunteer's words; empty when nothing.
+ */
+other: string, };
+
+export type HelpGiven = { information: boolean, locker: boolean, walkthrough: boolean, 
+/**
+ * Where the family was signposted; empty when nowhere.
+ */
+signposted_to: string, };
+
+export type VisitOutcome = "visited" | "did_not_go_in" | "declined_entry" | "failed_security" | "cancelled_by_prison";
+
+export type RecordVisitOutcomeInput = { check_in_id: string, outcome: VisitOutcome | null, 
+/**
+ * Required when the outcome is declined entry or failed security checks.
+ */
+welfare_offered: boolean | null, };
+
+export type WalkthroughItem = { id: string, label: string, };
+
+export type TickWalkthroughInput = { check_in_id: string, ticked: Array<string>, };
 
 export type CheckInPartyInput = { session_id: string | null, adults: number, children: AgeBands, first_time: boolean, 
 /**
  * Optional; most families give no name.
  */
-lead_name: string, };
+lead_name: string, needs: SupportNeeds, help: HelpGiven, 
+/**
+ * The family on record this party is, when the desk found them.
+ */
+family_id: string | null, };
 
 export type CheckOutPartyInput = { check_in_id: string, };
 
@@ -66,11 +134,33 @@ export type CheckIn = { id: string, session_id: string, adults: number, children
 /**
  * RFC 3339, UTC.
  */
-arrived_at: string, left_at: string | null, checked_in_by: string, checked_out_by: string | null, };
+arrived_at: string, left_at: string | null, checked_in_by: string, checked_out_by: string | null, needs: SupportNeeds, help: HelpGiven, outcome: VisitOutcome | null, welfare_offered: boolean | null, 
+/**
+ * Walkthrough items gone through with this (first-time) party.
+ */
+walkthrough: Array<string>, 
+/**
+ * The family on record that this party is, when the desk has linked one.
+ */
+family_id: string | null, };
 
-export type VisitCounts = { parties: number, adults: number, children: number, first_time_parties: number, on_site_parties: number, on_site_people: number, };
+export type VisitCounts = { parties: number, adults: number, children: number, first_time_parties: number, on_site_parties: number, on_site_people: number, left_parties: number, };
 
 export type SessionSummary = { session: VisitsSession, counts: VisitCounts, };
+
+export type RollCall = { id: string, 
+/**
+ * RFC 3339, UTC.
+ */
+started_at: string, started_by: string, finished_at: string | null, 
+/**
+ * Check-in ids of the parties on site at the start.
+ */
+parties: Array<string>, accounted: Array<string>, };
+
+export type MarkRollCallInput = { roll_call_id: string, check_in_id: string, accounted: boolean, };
+
+export type FinishRollCallInput = { roll_call_id: string, };
 
 export type TodayView = { 
 /**
@@ -88,7 +178,223 @@ on_site: Array<CheckIn>,
 /**
  * Parties that have left today, most recent departure first.
  */
-left: Array<CheckIn>, counts: VisitCounts, };
+left: Array<CheckIn>, counts: VisitCounts, 
+/**
+ * Enquiries logged today, newest first.
+ */
+enquiries: Array<Enquiry>, 
+/**
+ * Feedback received today.
+ */
+feedback_received: number, 
+/**
+ * The centre's first-visit walkthrough.
+ */
+walkthrough: Array<WalkthroughItem>, 
+/**
+ * The roll-call in progress, if any.
+ */
+roll_call: RollCall | null, };
+
+export type EnquiryTopic = "visit_booking" | "property" | "money_for_prisoner" | "release" | "health_and_welfare" | "transport" | "other";
+
+export type EnquiryResolution = "answered" | "signposted" | "passed_to_coordinator";
+
+export type LogEnquiryInput = { topic: EnquiryTopic | null, resolution: EnquiryResolution | null, 
+/**
+ * Where the person was signposted (needed when the resolution is `signposted`).
+ */
+signposted_to: string, note: string, };
+
+export type Enquiry = { id: string, 
+/**
+ * RFC 3339, UTC.
+ */
+received_at: string, topic: EnquiryTopic, resolution: EnquiryResolution, signposted_to: string | null, note: string | null, recorded_by: string, };
+
+export type FeedbackKind = "compliment" | "complaint" | "suggestion";
+
+export type FeedbackChannel = "in_person" | "comment_card" | "family_forum";
+
+export type FeedbackStatus = "open" | "responded" | "closed";
+
+export type LogFeedbackInput = { kind: FeedbackKind | null, channel: FeedbackChannel | null, summary: string, };
+
+export type Feedback = { id: string, 
+/**
+ * RFC 3339, UTC.
+ */
+received_at: string, kind: FeedbackKind, channel: FeedbackChannel, summary: string, status: FeedbackStatus, recorded_by: string, response: string | null, responded_by: string | null, responded_at: string | null, closed_by: string | null, closed_at: string | null, };
+
+export type FeedbackItem = { feedback: Feedback, 
+/**
+ * Whole days since it was received (for open complaints, how long it has waited).
+ */
+age_days: number, };
+
+export type FeedbackList = { items: Array<FeedbackItem>, };
+
+export type RespondToFeedbackInput = { feedback_id: string, response: string, };
+
+export type CloseFeedbackInput = { feedback_id: string, };
+
+export type EventKind = "family_day" | "family_forum";
+
+export type RecordEventInput = { 
+/**
+ * `YYYY-MM-DD`.
+ */
+date: string, kind: EventKind | null, title: string, adults: number, children: AgeBands, notes: string, };
+
+export type CentreEvent = { id: string, date: string, kind: EventKind, title: string, adults: number, children: AgeBands, notes: string | null, recorded_by: string, recorded_at: string, };
+
+export type EventList = { events: Array<CentreEvent>, };
+
+export type AgeBand = "adult" | "age_0_1" | "age_2" | "age_3_4" | "age_5_11" | "age_12_17";
+
+export type Relationship = "partner" | "parent" | "child" | "stepchild" | "grandparent" | "grandchild" | "sibling" | "other_relative" | "friend" | "carer";
+
+export type ConsentMethod = "verbal" | "written";
+
+export type ConsentStatus = "current" | "due_for_renewal" | "expired";
+
+export type RemovalReason = "consent_withdrawn" | "consent_expired" | "erasure_requested";
+
+export type FamilyMember = { id: string, name: string, relationship: Relationship, 
+/**
+ * `YYYY-MM-DD`, when the family gave it; the age band then follows from it.
+ */
+date_of_birth: string | null, 
+/**
+ * The band given instead of a date of birth; `None` when the date of birth is known.
+ */
+age_band: AgeBand | null, };
+
+export type Consent = { 
+/**
+ * Who gave it (usually the lead visitor).
+ */
+given_by: string, method: ConsentMethod, 
+/**
+ * `YYYY-MM-DD`.
+ */
+given_on: string, 
+/**
+ * `YYYY-MM-DD`: `given_on` plus the centre's consent period. The consent has expired on this day.
+ */
+expires_on: string, 
+/**
+ * Who recorded it in the app, and when (RFC 3339, UTC).
+ */
+recorded_by: string, recorded_at: string, };
+
+export type Contact = { phone: string | null, email: string | null, 
+/**
+ * May run over several lines.
+ */
+address: string | null, };
+
+export type LinkedPrisoner = { name: string | null, 
+/**
+ * Upper case, like `A1234BC`.
+ */
+prison_number: string | null, };
+
+export type Family = { id: string, 
+/**
+ * The lead visitor first.
+ */
+members: Array<FamilyMember>, consent: Consent, contact: Contact, prisoner: LinkedPrisoner | null, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, created_by: string, updated_at: string, updated_by: string, };
+
+export type MemberOutline = { id: string, name: string, relationship: Relationship, 
+/**
+ * On the day the outline was made.
+ */
+age_band: AgeBand, };
+
+export type FamilyOutline = { id: string, 
+/**
+ * The lead visitor first.
+ */
+members: Array<MemberOutline>, consent_expires_on: string, consent_status: ConsentStatus, };
+
+export type VisitHistory = { 
+/**
+ * RFC 3339, UTC: the arrival of the first and the latest check-in.
+ */
+first_visit: string | null, last_visit: string | null, check_ins: number, };
+
+export type FamilySummary = { id: string, 
+/**
+ * Every member's name, the lead visitor first.
+ */
+names: Array<string>, visits: VisitHistory, consent_expires_on: string, consent_status: ConsentStatus, };
+
+export type FamilyTombstone = { id: string, reason: RemovalReason, 
+/**
+ * RFC 3339, UTC.
+ */
+removed_at: string, removed_by: string, };
+
+export type ConsentInput = { 
+/**
+ * The tick box: the family agrees to the centre keeping their details.
+ */
+consent_given: boolean, given_by: string, method: ConsentMethod | null, 
+/**
+ * `YYYY-MM-DD` (or `DD/MM/YYYY`).
+ */
+given_on: string, };
+
+export type FamilyMemberInput = { 
+/**
+ * The member's id when editing an existing member; `None` adds a member.
+ */
+member_id: string | null, name: string, relationship: Relationship | null, 
+/**
+ * `YYYY-MM-DD` (or `DD/MM/YYYY`); empty when an age band is given instead.
+ */
+date_of_birth: string, age_band: AgeBand | null, };
+
+export type ContactInput = { phone: string, email: string, address: string, };
+
+export type PrisonerInput = { name: string, prison_number: string, };
+
+export type SaveFamilyInput = { family_id: string | null, consent: ConsentInput, 
+/**
+ * The lead visitor first.
+ */
+members: Array<FamilyMemberInput>, contact: ContactInput, prisoner: PrisonerInput, };
+
+export type RenewConsentInput = { family_id: string, consent: ConsentInput, };
+
+export type RemoveFamilyInput = { family_id: string, reason: RemovalReason | null, };
+
+export type SearchFamiliesInput = { 
+/**
+ * Part of any member's name.
+ */
+query: string, };
+
+export type FamilySearchResult = { families: Array<FamilySummary>, };
+
+export type FamilyView = { outline: FamilyOutline, visits: VisitHistory, 
+/**
+ * Whether the person asking may open the contact details and the linked prisoner.
+ */
+may_see_details: boolean, };
+
+export type FamilyIdInput = { family_id: string, };
+
+export type ExportList = "fire_list" | "check_ins" | "enquiries" | "feedback" | "events";
+
+export type ExportCsvInput = { list: ExportList | null, };
+
+export type ExportResult = { path: string, rows: number, };
 
 export type Phase = "needs_setup" | "signed_out" | "locked" | "unlocked";
 
@@ -130,9 +436,19 @@ export type SettingsView = {
 /**
  * Minutes without use before the screen locks (1 to 60).
  */
-idle_lock_minutes: number, };
+idle_lock_minutes: number, 
+/**
+ * The first-visit walkthrough, in order.
+ */
+walkthrough: Array<WalkthroughItem>, 
+/**
+ * How long a family's consent lasts, in months.
+ */
+consent_months: number, };
 
-export type UpdateSettingsInput = { idle_lock_minutes: number, };
+export type UpdateSettingsInput = { idle_lock_minutes: number, walkthrough: Array<WalkthroughItemInput>, consent_months: number, };
+
+export type WalkthroughItemInput = { id: string | null, label: string, };
 
 export type AccountList = { accounts: Array<Account>, };
 

@@ -11,6 +11,8 @@ const access: CommandAccess[] = [
   { command: 'lock_now', roles: [...EVERY] },
   { command: 'get_today', roles: [...EVERY] },
   { command: 'check_in_party', roles: [...EVERY] },
+  { command: 'list_feedback', roles: [...EVERY] },
+  { command: 'search_families', roles: [...EVERY] },
   { command: 'list_accounts', roles: ['manager'] },
   { command: 'add_account', roles: ['manager'] },
 ];
@@ -33,16 +35,18 @@ describe('mayCall', () => {
 });
 
 describe('placesFor', () => {
-  it('gives a manager Today and Settings', () => {
+  it('gives a manager Today, Families, Feedback and events, and Settings', () => {
     expect(placesFor(access, 'manager').map((p) => [p.id, p.key])).toEqual([
       ['today', '1'],
+      ['families', '4'],
+      ['feedback', '8'],
       ['settings', '7'],
     ]);
   });
 
-  it('gives everyone else Today only', () => {
+  it('gives everyone else Today, Families, and Feedback and events', () => {
     for (const role of ['volunteer', 'early_years', 'coordinator'] as const) {
-      expect(placesFor(access, role).map((p) => p.id)).toEqual(['today']);
+      expect(placesFor(access, role).map((p) => p.id)).toEqual(['today', 'families', 'feedback']);
     }
   });
 

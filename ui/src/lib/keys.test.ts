@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type KeyLike, shortcutFor } from './keys';
+import { KEY_LABELS, type KeyLike, shortcutFor } from './keys';
 
 const key = (k: Partial<KeyLike>): KeyLike => ({
   key: '',
@@ -23,6 +23,24 @@ describe('shortcutFor', () => {
 
   it('knows Alt+N', () => {
     expect(shortcutFor(key({ key: 'n', code: 'KeyN', altKey: true }))).toEqual({ kind: 'new_check_in' });
+  });
+
+  it('knows F2 for the fire list, without modifiers', () => {
+    expect(shortcutFor(key({ key: 'F2', code: 'F2' }))).toEqual({ kind: 'fire_list' });
+    expect(shortcutFor(key({ key: 'F2', code: 'F2', altKey: true }))).toBeNull();
+    expect(shortcutFor(key({ key: 'F2', code: 'F2', ctrlKey: true }))).toBeNull();
+    expect(shortcutFor(key({ key: 'F2', code: 'F2', shiftKey: true }))).toBeNull();
+  });
+
+  it('knows Alt+E and Alt+F for the quick forms, by the physical key', () => {
+    expect(shortcutFor(key({ key: 'e', code: 'KeyE', altKey: true }))).toEqual({ kind: 'log_enquiry' });
+    expect(shortcutFor(key({ key: 'ƒ', code: 'KeyF', altKey: true }))).toEqual({ kind: 'log_feedback' });
+    expect(shortcutFor(key({ key: 'e', code: 'KeyE' }))).toBeNull();
+  });
+
+  it('shows the keys it knows', () => {
+    expect(KEY_LABELS.fire_list).toBe('F2');
+    expect(shortcutFor(key({ key: KEY_LABELS.fire_list, code: KEY_LABELS.fire_list }))).toEqual({ kind: 'fire_list' });
   });
 
   it('ignores plain keys and other modifiers', () => {

@@ -1,5 +1,16 @@
 // Short sentences the desk reads at a glance: counts of people with the right singular or plural.
-import type { AgeBands, Slot } from '../backend/bindings';
+import type {
+  AgeBands,
+  EnquiryResolution,
+  EnquiryTopic,
+  FeedbackChannel,
+  FeedbackKind,
+  HelpGiven,
+  SupportNeeds,
+  VisitKind,
+  VisitOutcome,
+} from '../backend/bindings';
+import type { SessionStatus } from './sessions';
 
 /** "1 adult", "2 adults", "0 children". */
 export function countOf(n: number, one: string, many: string): string {
@@ -40,16 +51,6 @@ export function checkedOutSentence(party: PartyLike): string {
   return `Checked out: ${partyText(party.adults, childrenTotal(party.children))}`;
 }
 
-export const SLOTS: readonly Slot[] = ['morning', 'afternoon', 'evening'];
-
-const SLOT_LABELS: Record<Slot, string> = {
-  morning: 'Morning',
-  afternoon: 'Afternoon',
-  evening: 'Evening',
-};
-
-export const slotLabel = (slot: Slot): string => SLOT_LABELS[slot];
-
 /** The age bands in order, with the field name the backend uses and the label shown. */
 export const AGE_BANDS: readonly { key: keyof AgeBands; label: string }[] = [
   { key: 'age_0_1', label: 'Under 2' },
@@ -58,3 +59,154 @@ export const AGE_BANDS: readonly { key: keyof AgeBands; label: string }[] = [
   { key: 'age_5_11', label: '5 to 11' },
   { key: 'age_12_17', label: '12 to 17' },
 ];
+
+/** A choice as the UI offers it: the value the backend knows and the words shown. */
+export interface Choice<T extends string> {
+  value: T;
+  label: string;
+}
+
+const label = <T extends string>(choices: readonly Choice<T>[], value: T): string =>
+  choices.find((c) => c.value === value)?.label ?? value;
+
+export const VISIT_KINDS: readonly Choice<VisitKind>[] = [
+  { value: 'open', label: 'Open visits' },
+  { value: 'closed', label: 'Closed visits' },
+];
+export const visitKindLabel = (k: VisitKind): string => label(VISIT_KINDS, k);
+
+/** "14:00 to 16:00". */
+export const sessionTimesText = (s: { starts_at: string; ends_at: string }): string => `${s.starts_at} to ${s.ends_at}`;
+
+/** The five ways a visit ends, in the order the desk meets them. */
+export const OUTCOMES: readonly Choice<VisitOutcome>[] = [
+  { value: 'visited', label: 'Visited' },
+  { value: 'did_not_go_in', label: 'Did not go in' },
+  { value: 'declined_entry', label: 'Declined entry' },
+  { value: 'failed_security', label: 'Failed security checks' },
+  { value: 'cancelled_by_prison', label: 'Cancelled by the prison' },
+];
+export const outcomeLabel = (o: VisitOutcome): string => label(OUTCOMES, o);
+
+/** Outcomes after which the desk must offer welfare support and say whether it did (as the backend requires). */
+export const needsWelfareOffer = (o: VisitOutcome | '' | null): boolean =>
+  o === 'declined_entry' || o === 'failed_security';
+
+/** The answers to "Was welfare support offered?". */
+export const WELFARE_CHOICES: readonly Choice<'yes' | 'no'>[] = [
+  { value: 'yes', label: 'Yes, offered' },
+  { value: 'no', label: 'No' },
+];
+
+/** "Failed security checks — welfare support offered". */
+export function outcomeText(outcome: VisitOutcome, welfareOffered: boolean | null): string {
+  const text = outcomeLabel(outcome);
+  if (!needsWelfareOffer(outcome) || welfareOffered === null) return text;
+  return `${text} — ${welfareOffered ? 'welfare support offered' : 'welfare support not offered'}`;
+}
+
+/** The tick-box needs, in the order the form shows them (the language and "other" are typed). */
+export const NEED_FLAGS: readonly { key: 'induction_loop' | 'bsl_interpreter' | 'step_free_access' | 'distress'; label: string }[] = [
+  { key: 'induction_loop', label: 'Induction loop' },
+  { key: 'bsl_interpreter', label: 'BSL interpreter' },
+  { key: 'step_free_access', label: 'Step-free access' },
+  { key: 'distress', label: 'Distress' },
+];
+
+/** The needs noticed, as words: ["Interpreter (Polish)", "Step-free access"] (the same words as the export). */
+export function needsWords(n: SupportNeeds): string[] {
+  const out = NEED_FLAGS.filter((f) => n[f.key]).map((f) => f.label);
+  if (n.interpreter_language.trim() !== '') out.push(`Interpreter (${n.interpreter_language.trim()})`);
+  if (n.other.trim() !== '') out.push(`Other: ${n.other.trim()}`);
+  return out;
+}
+
+export const HELP_FLAGS: readonly { key: 'information' | 'locker' | 'walkthrough'; label: string }[] = [
+  { key: 'information', label: 'Information' },
+  { key: 'locker', label: 'Locker' },
+  { key: 'walkthrough', label: 'First-visit walkthrough' },
+];
+
+/** The help given, as words: ["Locker", "Signposted to Citizens Advice"]. */
+export function helpWords(h: HelpGiven): string[] {
+  const out = HELP_FLAGS.filter((f) => h[f.key]).map((f) => f.label);
+  if (h.signposted_to.trim() !== '') out.push(`Signposted to ${h.signposted_to.trim()}`);
+  return out;
+}
+
+export const ENQUIRY_TOPICS: readonly Choice<EnquiryTopic>[] = [
+  { value: 'visit_booking', label: 'Visit booking' },
+  { value: 'property', label: 'Property' },
+  { value: 'money_for_prisoner', label: 'Money for a prisoner' },
+  { value: 'release', label: 'Release' },
+  { value: 'health_and_welfare', label: 'Health and welfare' },
+  { value: 'transport', label: 'Transport' },
+  { value: 'other', label: 'Other' },
+];
+export const topicLabel = (t: EnquiryTopic): string => label(ENQUIRY_TOPICS, t);
+
+export const ENQUIRY_RESOLUTIONS: readonly Choice<EnquiryResolution>[] = [
+  { value: 'answered', label: 'Answered at the desk' },
+  { value: 'signposted', label: 'Signposted elsewhere' },
+  { value: 'passed_to_coordinator', label: 'Passed to the coordinator' },
+];
+export const resolutionLabel = (r: EnquiryResolution): string => label(ENQUIRY_RESOLUTIONS, r);
+
+/** "Enquiry logged: Transport, signposted to Citizens Advice". */
+export function enquiryLoggedSentence(e: { topic: EnquiryTopic; resolution: EnquiryResolution; signposted_to: string | null }): string {
+  const how =
+    e.resolution === 'signposted' && e.signposted_to
+      ? `signposted to ${e.signposted_to}`
+      : resolutionLabel(e.resolution).toLowerCase();
+  return `Enquiry logged: ${topicLabel(e.topic)}, ${how}`;
+}
+
+export const FEEDBACK_KINDS: readonly Choice<FeedbackKind>[] = [
+  { value: 'compliment', label: 'Compliment' },
+  { value: 'complaint', label: 'Complaint' },
+  { value: 'suggestion', label: 'Suggestion' },
+];
+export const feedbackKindLabel = (k: FeedbackKind): string => label(FEEDBACK_KINDS, k);
+
+export const FEEDBACK_CHANNELS: readonly Choice<FeedbackChannel>[] = [
+  { value: 'in_person', label: 'In person' },
+  { value: 'comment_card', label: 'Comment card' },
+  { value: 'family_forum', label: 'Family forum' },
+];
+export const channelLabel = (c: FeedbackChannel): string => label(FEEDBACK_CHANNELS, c);
+
+/** "Feedback logged: complaint, in person". */
+export function feedbackLoggedSentence(f: { kind: FeedbackKind; channel: FeedbackChannel }): string {
+  return `Feedback logged: ${feedbackKindLabel(f.kind).toLowerCase()}, ${channelLabel(f.channel).toLowerCase()}`;
+}
+
+/** "1 of 2 parties accounted for". */
+export function accountedText(accounted: number, parties: number): string {
+  return `${accounted} of ${countOf(parties, 'party', 'parties')} accounted for`;
+}
+
+/** "3 of 8": how far through the first-visit walkthrough a party is. */
+export const walkthroughProgress = (ticked: number, items: number): string => `${ticked} of ${items}`;
+
+/** How a session's state reads on the board and in the check-in form's list. */
+export const SESSION_STATUS_LABELS: Record<SessionStatus, string> = {
+  cancelled: 'Cancelled',
+  on_now: 'On now',
+  next: 'Next',
+  later: 'Later today',
+  finished: 'Finished',
+};
+
+/** The children of a party by age, in words: "1 under 2, 2 aged 5 to 11" (bands with none left out). */
+export function bandsText(c: AgeBands): string {
+  const words: Record<keyof AgeBands, string> = {
+    age_0_1: 'under 2',
+    age_2: 'aged 2',
+    age_3_4: 'aged 3 to 4',
+    age_5_11: 'aged 5 to 11',
+    age_12_17: 'aged 12 to 17',
+  };
+  return AGE_BANDS.filter((b) => c[b.key] > 0)
+    .map((b) => `${c[b.key]} ${words[b.key]}`)
+    .join(', ');
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 pub const FAST: KdfParams = KdfParams { m_cost: 1024, t_cost: 1, p_cost: 1 };
 
 pub fn config(dir: &Path) -> Config {
-    Config { data_dir: dir.to_path_buf(), idle_lock: None, kdf: FAST }
+    Config { data_dir: dir.to_path_buf(), idle_lock: None, kdf: FAST, export_dir: Some(dir.join("exports")) }
 }
 
 pub fn config_idle(dir: &Path, idle: Duration) -> Config {
@@ -64,4 +64,27 @@ pub fn sign_in_as(app: &App, role: Role) -> AppStateView {
         app.sign_out().expect("sign out");
     }
     app.sign_in(SignInInput { username: username(role), passphrase: PASSPHRASE.into() }).expect("sign in")
+}
+
+/// A family with consent given today and one adult member, the lead visitor.
+pub fn family_input(lead: &str) -> pops_domain::families::SaveFamilyInput {
+    use pops_domain::families::*;
+    SaveFamilyInput {
+        family_id: None,
+        consent: ConsentInput {
+            consent_given: true,
+            given_by: lead.into(),
+            method: Some(ConsentMethod::Verbal),
+            given_on: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        },
+        members: vec![FamilyMemberInput {
+            member_id: None,
+            name: lead.into(),
+            relationship: Some(Relationship::Partner),
+            date_of_birth: String::new(),
+            age_band: Some(AgeBand::Adult),
+        }],
+        contact: ContactInput::default(),
+        prisoner: PrisonerInput::default(),
+    }
 }

@@ -71,6 +71,7 @@ pub fn party(session: Uuid, lead_name: Option<&str>) -> PartyArrival {
         lead_name: lead_name.map(String::from),
         needs: SupportNeeds::default(),
         help: HelpGiven::default(),
+        family_id: None,
     }
 }
 
