@@ -17,7 +17,7 @@ pub mod outbox;
 pub mod schema;
 pub mod visits;
 
-pub use db::{Store, Writer};
+pub use db::{CACHE_KIB, Store, Writer};
 pub use error::{Error, Result};
 pub use key::DbKey;
 /// The connection type `Store::read` hands to its closure.

@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -256,9 +256,132 @@ ALTER TABLE check_in ADD COLUMN family_id TEXT REFERENCES family(id);
 CREATE INDEX check_in_family ON check_in(family_id, arrived_at) WHERE family_id IS NOT NULL;
 "#;
 
+/// Version 5: family search that stays fast as the records grow. `family.doc` stays the whole
+/// record (a tombstone with no personal data once the family is removed); what a search result or a
+/// renewal list shows moves to `family_card`, a small derived row per live family, so that search
+/// reads no record and a centre's cards stay in SQLite's page cache (every page read from the file
+/// is decrypted). The card's visit history follows the linked check-ins through triggers. A removed
+/// family has no card.
+///
+/// Two FTS5 indexes read the card's `search_text` (every member's name in search form, see
+/// `families.rs`), kept in step by triggers: `family_search` with the trigram tokenizer finds any
+/// 3-character piece of a name (`remove_diacritics` makes `jose` find `José`), and `family_word`
+/// with unicode61 and prefix indexes finds names with a word that *starts* with what was typed, in
+/// one index look-up however few or many there are. Both have FTS5 `secure-delete` on, which removes
+/// a deleted row's tokens from the index at once instead of leaving them under delete markers until
+/// the next merge.
+///
+/// Version 4's search text (word starts marked with two U+0001) becomes the new form (words
+/// separated by spaces, members by U+E000 between spaces), and `family` is rebuilt without the
+/// columns that moved to the card.
+const FAMILY_SEARCH: &str = r#"
+DROP TRIGGER family_search_add;
+DROP TRIGGER family_search_change;
+DROP TABLE family_search;
+DROP INDEX family_consent_expires;
+
+CREATE TABLE family_card (
+    rid              INTEGER PRIMARY KEY REFERENCES family(rid),
+    id               TEXT NOT NULL,
+    names            TEXT NOT NULL,
+    search_text      TEXT NOT NULL,
+    consent_expires  TEXT NOT NULL,
+    first_visit      TEXT,
+    last_visit       TEXT,
+    check_ins        INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX family_card_consent ON family_card(consent_expires);
+
+INSERT INTO family_card (rid, id, names, search_text, consent_expires, first_visit, last_visit, check_ins)
+SELECT f.rid, f.id,
+       COALESCE((SELECT group_concat(json_extract(m.value, '$.name'), char(10) ORDER BY m.key)
+                 FROM json_each(f.doc, '$.members') AS m), ''),
+       ltrim(replace(replace(f.search_text, char(1, 1), ' '), char(10), ' ' || char(57344)), ' '),
+       f.consent_expires,
+       (SELECT min(arrived_at) FROM check_in c WHERE c.family_id = f.id),
+       (SELECT max(arrived_at) FROM check_in c WHERE c.family_id = f.id),
+       (SELECT count(*) FROM check_in c WHERE c.family_id = f.id)
+FROM family f WHERE f.removed_at IS NULL;
+
+CREATE TABLE family_v5 (
+    rid         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    removed_at  TEXT,
+    doc         TEXT NOT NULL CHECK (json_valid(doc))
+) STRICT;
+
+INSERT INTO family_v5 (rid, id, removed_at, doc) SELECT rid, id, removed_at, doc FROM family;
+DROP TABLE family;
+ALTER TABLE family_v5 RENAME TO family;
+
+CREATE TRIGGER family_keeps_its_ids BEFORE UPDATE OF rid, id ON family
+    WHEN new.rid != old.rid OR new.id != old.id
+BEGIN
+    SELECT RAISE(ABORT, 'a family keeps its ids');
+END;
+
+CREATE TRIGGER family_is_never_deleted BEFORE DELETE ON family
+BEGIN
+    SELECT RAISE(ABORT, 'a family is removed by erasing its personal data: the row stays for its check-ins');
+END;
+
+CREATE VIRTUAL TABLE family_search USING fts5(
+    search_text, content='family_card', content_rowid='rid', tokenize='trigram remove_diacritics 1'
+);
+INSERT INTO family_search (family_search, rank) VALUES ('secure-delete', 1);
+
+CREATE VIRTUAL TABLE family_word USING fts5(
+    search_text, content='family_card', content_rowid='rid', tokenize='unicode61 remove_diacritics 2',
+    prefix='1 2 3 4 5 6 7 8'
+);
+INSERT INTO family_word (family_word, rank) VALUES ('secure-delete', 1);
+
+INSERT INTO family_search (family_search) VALUES ('rebuild');
+INSERT INTO family_word (family_word) VALUES ('rebuild');
+
+CREATE TRIGGER family_card_added AFTER INSERT ON family_card
+BEGIN
+    INSERT INTO family_search (rowid, search_text) VALUES (new.rid, new.search_text);
+    INSERT INTO family_word (rowid, search_text) VALUES (new.rid, new.search_text);
+END;
+
+CREATE TRIGGER family_card_renamed AFTER UPDATE OF search_text ON family_card
+    WHEN old.search_text != new.search_text
+BEGIN
+    INSERT INTO family_search (family_search, rowid, search_text) VALUES ('delete', old.rid, old.search_text);
+    INSERT INTO family_word (family_word, rowid, search_text) VALUES ('delete', old.rid, old.search_text);
+    INSERT INTO family_search (rowid, search_text) VALUES (new.rid, new.search_text);
+    INSERT INTO family_word (rowid, search_text) VALUES (new.rid, new.search_text);
+END;
+
+CREATE TRIGGER family_card_removed AFTER DELETE ON family_card
+BEGIN
+    INSERT INTO family_search (family_search, rowid, search_text) VALUES ('delete', old.rid, old.search_text);
+    INSERT INTO family_word (family_word, rowid, search_text) VALUES ('delete', old.rid, old.search_text);
+END;
+
+CREATE TRIGGER check_in_family_added AFTER INSERT ON check_in WHEN new.family_id IS NOT NULL
+BEGIN
+    UPDATE family_card SET (first_visit, last_visit, check_ins) =
+        (SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = new.family_id)
+    WHERE rid = (SELECT rid FROM family WHERE id = new.family_id);
+END;
+
+CREATE TRIGGER check_in_family_changed AFTER UPDATE OF family_id ON check_in
+    WHEN old.family_id IS NOT new.family_id
+BEGIN
+    UPDATE family_card SET (first_visit, last_visit, check_ins) =
+        (SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = old.family_id)
+    WHERE rid = (SELECT rid FROM family WHERE id = old.family_id);
+    UPDATE family_card SET (first_visit, last_visit, check_ins) =
+        (SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = new.family_id)
+    WHERE rid = (SELECT rid FROM family WHERE id = new.family_id);
+END;
+"#;
+
 /// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
 /// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
-const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES];
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH];
 
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {

@@ -464,7 +464,8 @@ fn family_is_live(conn: &Connection, family_id: Uuid) -> Result<()> {
 }
 
 /// Links a check-in to the family on record that the party is (or unlinks it, with `None`): the
-/// family's visit history counts it from then on. A removed family cannot be linked.
+/// family's visit history counts it from then on (the triggers of schema 5 keep the family's card
+/// in step). A removed family cannot be linked.
 pub fn link_family(w: &Writer<'_>, check_in_id: Uuid, family_id: Option<Uuid>) -> Result<CheckIn> {
     let mut record = get_check_in(w.tx(), check_in_id)?.ok_or(Error::NotFound("check-in"))?;
     if let Some(family_id) = family_id {

@@ -233,6 +233,11 @@ fn hostile_queries_are_only_text() {
         "\\",
         "%",
         "_",
+        "𞤀𞤁𞤂",
+        "𞤀",
+        "\u{301}\u{301}\u{301}",
+        "ـــ",
+        "🌸🌸🌸",
     ];
     for q in hostile {
         let found = fx.store.read(|c| families::search_families(c, q, today(), 20));
@@ -246,12 +251,14 @@ fn hostile_queries_are_only_text() {
     assert_eq!(common::count(&fx.store, "SELECT count(*) FROM family"), 5);
 }
 
-fn raw_index_holds(store: &Store, trigrams: &[&str]) -> bool {
+/// Whether the raw pages of either search index hold any of these byte strings.
+fn raw_index_holds(store: &Store, pieces: &[&str]) -> bool {
     store
         .read(|c| {
-            let mut s = c.prepare("SELECT block FROM family_search_data")?;
+            let mut s =
+                c.prepare("SELECT block FROM family_search_data UNION ALL SELECT block FROM family_word_data")?;
             let blocks = s.query_map([], |r| r.get::<_, Vec<u8>>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(blocks.iter().any(|b| trigrams.iter().any(|t| b.windows(t.len()).any(|w| w == t.as_bytes()))))
+            Ok(blocks.iter().any(|b| pieces.iter().any(|t| b.windows(t.len()).any(|w| w == t.as_bytes()))))
         })
         .unwrap()
 }
@@ -277,6 +284,7 @@ fn a_removed_family_leaves_a_tombstone_its_check_ins_and_no_personal_data() {
         .unwrap();
     assert_eq!(leads(&fx, "zqxj"), ["Zqxjvw Pqkrstu"]);
     assert!(raw_index_holds(&fx.store, &["zqx", "qxj", "xjv", "pqk"]), "the check below can see trigrams");
+    assert!(raw_index_holds(&fx.store, &["zqxjvw", "pqkrstu", "yvwbzq"]), "and words");
     let (o0, a0) = totals(&fx);
 
     let tombstone = fx
@@ -296,15 +304,16 @@ fn a_removed_family_leaves_a_tombstone_its_check_ins_and_no_personal_data() {
         assert!(leads(&fx, q).is_empty(), "{q} still finds the removed family");
     }
     assert!(!raw_index_holds(&fx.store, &["zqx", "qxj", "xjv", "pqk", "yvw"]), "trigrams left in the index");
+    assert!(!raw_index_holds(&fx.store, &["zqxjvw", "pqkrstu", "yvwbzq"]), "words left in the index");
     let row: String = fx
         .store
-        .read(|c| {
-            Ok(c.query_row("SELECT search_text || doc FROM family WHERE id = ?1", [gone.id.to_string()], |r| r.get(0))?)
-        })
+        .read(|c| Ok(c.query_row("SELECT doc FROM family WHERE id = ?1", [gone.id.to_string()], |r| r.get(0))?))
         .unwrap();
     for private in ["Pqkrstu", "Zqxjvw", "07700", "example.com", "Mill Lane", "A1234BC", "1991-03-04", "Dan Smith"] {
         assert!(!row.contains(private), "{private} left in the tombstone: {row}");
     }
+    let card = format!("SELECT count(*) FROM family_card WHERE id = '{}'", gone.id);
+    assert_eq!(common::count(&fx.store, &card), 0, "a removed family has no card");
     let (doc, removed): (String, i64) = fx
         .store
         .read(|c| {
@@ -444,4 +453,30 @@ fn each_summary_carries_the_familys_visit_history() {
         visits::link_family(w, c.id, Some(Uuid::now_v7()))
     });
     assert!(matches!(unknown, Err(Error::NotFound("family"))), "{unknown:?}");
+}
+
+#[test]
+fn names_starting_with_the_query_come_first_however_many_contain_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fx = common::set_up(dir.path());
+    // Older families contain "kha" in the middle of a name; the newer ones start a word with it.
+    for i in 0..24 {
+        save(&mut fx, &[&format!("Mikhail Nowak{i}")]);
+    }
+    save(&mut fx, &["Aisha Khan"]);
+    save(&mut fx, &["Zoë Brontë", "Imran Khalid"]);
+    save(&mut fx, &["Kháled Begum"]);
+    // More matches than the list holds: the word-start index ranks them.
+    let found = leads(&fx, "kha");
+    assert_eq!(found.len(), 20);
+    assert_eq!(found[..3], ["Aisha Khan", "Zoë Brontë", "Kháled Begum"]);
+    assert!(found[3..].iter().all(|n| n.starts_with("Mikhail")));
+    // Fewer matches than the list holds: ranked in Rust, with the same result.
+    let few = fx.store.read(|c| families::search_families(c, "kha", today(), 100)).unwrap();
+    assert_eq!(few.len(), 27);
+    let leads: Vec<&str> = few.iter().map(|s| s.names[0].as_str()).collect();
+    assert_eq!(leads[..3], ["Aisha Khan", "Zoë Brontë", "Kháled Begum"]);
+    let small = fx.store.read(|c| families::search_families(c, "nowak2", today(), 20)).unwrap();
+    assert_eq!(small.len(), 5, "Nowak2 and Nowak20 to Nowak23");
+    assert!(fx.store.read(|c| families::search_families(c, "kha", today(), 0)).unwrap().is_empty());
 }

@@ -120,7 +120,7 @@ fn version_2_sessions_and_check_ins_survive_the_upgrade_to_version_3() {
 }
 
 #[test]
-fn version_3_check_ins_survive_the_upgrade_to_version_4_and_families_can_be_searched_after() {
+fn version_3_check_ins_survive_the_upgrades_and_families_can_be_searched_after() {
     let dir = tempfile::tempdir().unwrap();
     let key = DbKey::generate();
     let path = dir.path().join("v3.db");
@@ -146,9 +146,11 @@ fn version_3_check_ins_survive_the_upgrade_to_version_4_and_families_can_be_sear
     assert_eq!(family, None);
     store
         .read(|c| {
-            c.execute(
-                "INSERT INTO family (id, consent_expires, search_text, doc) VALUES ('f1', '2027-11-01', 'Nowak', '{}')",
-                [],
+            c.execute_batch(
+                "INSERT INTO family (rid, id, doc) VALUES (1, 'f1', '{}');
+                 INSERT INTO family_card (rid, id, names, search_text, consent_expires)
+                 VALUES (1, 'f1', 'Anna Nowak', 'Anna Nowak', '2027-11-01');
+                 UPDATE check_in SET family_id = 'f1' WHERE id = 'c1';",
             )?;
             Ok(())
         })
@@ -159,4 +161,74 @@ fn version_3_check_ins_survive_the_upgrade_to_version_4_and_families_can_be_sear
         })
         .unwrap();
     assert_eq!(found, 1);
+    let visits: (String, i64) = store
+        .read(
+            |c| Ok(c.query_row("SELECT first_visit, check_ins FROM family_card", [], |r| Ok((r.get(0)?, r.get(1)?)))?),
+        )
+        .unwrap();
+    assert_eq!(visits, ("2026-11-01T13:05:00Z".to_string(), 1), "the card follows the check-ins linked to it");
+}
+
+#[test]
+fn version_4_families_move_to_cards_and_the_new_indexes_in_version_5() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DbKey::generate();
+    let path = dir.path().join("v4.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::create_version(&tx, 4).unwrap();
+        // Version 4 kept the search text (word starts marked with two U+0001) on the family row.
+        tx.execute_batch(
+            "INSERT INTO account VALUES ('a1', 'manager', 'M', 'manager', 1, '2026-11-01T10:00:00Z', NULL, 'k');
+             INSERT INTO visits_session (id, date, name, starts_at, ends_at, kind, opened_at, opened_by)
+             VALUES ('s1', '2026-11-01', 'Afternoon', '14:00', '16:00', 'open', '2026-11-01T13:00:00Z', 'a1');
+             INSERT INTO family (id, consent_expires, search_text, doc) VALUES (
+                 '0190b3a0-0000-7000-8000-000000000001', '2027-11-01',
+                 char(1, 1) || 'Aisha' || char(1, 1) || 'Khan' || char(1, 1) || 'Ali' || char(10)
+                     || char(1, 1) || 'Zoë' || char(1, 1) || 'ONeil',
+                 json_object('members', json_array(json_object('name', 'Aisha Khan-Ali'),
+                                                    json_object('name', 'Zoë O''Neil'))));
+             INSERT INTO family (id, removed_at, doc) VALUES ('0190b3a0-0000-7000-8000-000000000002',
+                 '2026-11-02T10:00:00Z', json_object('reason', 'consent_withdrawn'));
+             INSERT INTO check_in (id, session_id, adults, age_0_1, age_2, age_3_4, age_5_11, age_12_17, first_time,
+                                   lead_name, arrived_at, left_at, checked_in_by, checked_out_by, family_id)
+             VALUES ('c1', 's1', 2, 0, 0, 1, 0, 0, 1, NULL, '2026-11-01T13:05:00Z', NULL, 'a1', NULL,
+                     '0190b3a0-0000-7000-8000-000000000001'),
+                    ('c2', 's1', 1, 0, 0, 0, 0, 0, 0, NULL, '2026-11-01T13:10:00Z', NULL, 'a1', NULL,
+                     '0190b3a0-0000-7000-8000-000000000002');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, &key).unwrap();
+    let cards: Vec<(String, String, i64)> = store
+        .read(|c| {
+            let mut s = c.prepare("SELECT names, search_text, check_ins FROM family_card")?;
+            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap();
+    assert_eq!(
+        cards,
+        [("Aisha Khan-Ali\nZoë O'Neil".into(), "Aisha Khan Ali \u{E000} Zoë ONeil".into(), 1)],
+        "one card, for the live family only"
+    );
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    for query in ["han al", "zoe", "ONEIL", "k"] {
+        let found = store.read(|c| pops_store::families::search_families(c, query, today, 20)).unwrap();
+        assert_eq!(found.len(), 1, "{query}");
+        assert_eq!(found[0].names, ["Aisha Khan-Ali", "Zoë O'Neil"]);
+        assert_eq!(found[0].visits.first_visit.as_deref(), Some("2026-11-01T13:05:00Z"));
+    }
+    store
+        .read(|c| {
+            c.execute("INSERT INTO family_search (family_search) VALUES ('integrity-check')", [])?;
+            Ok(c.execute("INSERT INTO family_word (family_word) VALUES ('integrity-check')", [])?)
+        })
+        .unwrap();
+    let broken: i64 =
+        store.read(|c| Ok(c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?)).unwrap();
+    assert_eq!(broken, 0, "the check-ins still refer to their families");
 }
