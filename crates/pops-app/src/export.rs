@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::time::london_minute;
 use chrono::{DateTime, Utc};
 use pops_domain::labels::yes_no;
+use pops_domain::visits::AgeBands;
 use pops_store::Connection;
 use pops_store::{desk, visits};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,11 @@ use std::path::{Path, PathBuf};
 pub struct Table {
     pub header: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+}
+
+/// The five age-band counts, in the columns' order.
+fn bands(c: &AgeBands) -> [String; 5] {
+    [c.age_0_1, c.age_2, c.age_3_4, c.age_5_11, c.age_12_17].map(|n| n.to_string())
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -74,11 +80,10 @@ pub fn table(conn: &Connection, list: ExportList, date: &str) -> pops_store::Res
                         london_minute(&c.arrived_at),
                         c.left_at.as_deref().map(london_minute).unwrap_or_default(),
                         c.adults.to_string(),
-                        c.children.age_0_1.to_string(),
-                        c.children.age_2.to_string(),
-                        c.children.age_3_4.to_string(),
-                        c.children.age_5_11.to_string(),
-                        c.children.age_12_17.to_string(),
+                    ]
+                    .into_iter()
+                    .chain(bands(&c.children))
+                    .chain([
                         yes_no(c.first_time).into(),
                         opt(&c.lead_name),
                         pops_domain::labels::needs(&c.needs),
@@ -86,7 +91,8 @@ pub fn table(conn: &Connection, list: ExportList, date: &str) -> pops_store::Res
                         c.outcome.map(|o| pops_domain::labels::outcome(o).to_string()).unwrap_or_default(),
                         c.welfare_offered.map(|w| yes_no(w).to_string()).unwrap_or_default(),
                         c.walkthrough.len().to_string(),
-                    ]
+                    ])
+                    .collect()
                 })
                 .collect(),
         },
@@ -139,18 +145,11 @@ pub fn table(conn: &Connection, list: ExportList, date: &str) -> pops_store::Res
             rows: desk::events(conn)?
                 .into_iter()
                 .map(|e| {
-                    vec![
-                        e.date,
-                        pops_domain::labels::event_kind(e.kind).into(),
-                        e.title,
-                        e.adults.to_string(),
-                        e.children.age_0_1.to_string(),
-                        e.children.age_2.to_string(),
-                        e.children.age_3_4.to_string(),
-                        e.children.age_5_11.to_string(),
-                        e.children.age_12_17.to_string(),
-                        opt(&e.notes),
-                    ]
+                    vec![e.date, pops_domain::labels::event_kind(e.kind).into(), e.title, e.adults.to_string()]
+                        .into_iter()
+                        .chain(bands(&e.children))
+                        .chain([opt(&e.notes)])
+                        .collect()
                 })
                 .collect(),
         },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXPORT_LISTS, FEEDBACK_KINDS, optionsOf, waited, weekdayLabel } from './labels';
+import { EVENT_KINDS, EXPORT_LISTS, optionsOf, waited, weekdayLabel } from './labels';
 
 describe('labels', () => {
   it('names ISO weekdays from Monday', () => {
@@ -9,7 +9,7 @@ describe('labels', () => {
   });
 
   it('turns a label record into select options in order', () => {
-    expect(optionsOf(FEEDBACK_KINDS).map((o) => o.value)).toEqual(['compliment', 'complaint', 'suggestion']);
+    expect(optionsOf(EVENT_KINDS).map((o) => o.value)).toEqual(['family_day', 'family_forum']);
     expect(optionsOf(EXPORT_LISTS)[0]).toEqual({ value: 'fire_list', label: 'Fire list (who is on site now)' });
   });
 

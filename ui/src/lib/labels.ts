@@ -1,16 +1,14 @@
-// Plain words for the choices on the Settings and Feedback & events screens.
+// Plain words for the choices on the Settings, Families and Feedback & events screens (the desk's
+// own choices are in words.ts).
 import type {
   AgeBand,
   ConsentMethod,
   ConsentStatus,
   EventKind,
   ExportList,
-  FeedbackChannel,
-  FeedbackKind,
   FeedbackStatus,
   Relationship,
   RemovalReason,
-  VisitKind,
 } from '../backend/bindings';
 
 export const WEEKDAYS: readonly { value: number; label: string }[] = [
@@ -28,19 +26,8 @@ export function weekdayLabel(day: number): string {
   return WEEKDAYS.find((d) => d.value === day)?.label ?? 'Unknown day';
 }
 
-export const VISIT_KINDS: Record<VisitKind, string> = { open: 'Open visits', closed: 'Closed visits' };
 
-export const FEEDBACK_KINDS: Record<FeedbackKind, string> = {
-  compliment: 'Compliment',
-  complaint: 'Complaint',
-  suggestion: 'Suggestion',
-};
 
-export const FEEDBACK_CHANNELS: Record<FeedbackChannel, string> = {
-  in_person: 'In person',
-  comment_card: 'Comment card',
-  family_forum: 'Family forum',
-};
 
 export const FEEDBACK_STATUSES: Record<FeedbackStatus, string> = {
   open: 'Waiting for a response',
