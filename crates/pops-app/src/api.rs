@@ -115,6 +115,8 @@ pub enum ExportList {
     Enquiries,
     Feedback,
     Events,
+    /// The families on record: names, visits and consent (no contact details or prisoner).
+    Families,
 }
 
 impl ExportList {
@@ -125,6 +127,7 @@ impl ExportList {
             ExportList::Enquiries => "enquiries",
             ExportList::Feedback => "feedback",
             ExportList::Events => "events",
+            ExportList::Families => "families",
         }
     }
 }

@@ -96,6 +96,25 @@ pub fn table(conn: &Connection, list: ExportList, date: &str) -> pops_store::Res
                 })
                 .collect(),
         },
+        ExportList::Families => {
+            let today = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap_or_default();
+            Table {
+                header: vec!["members", "visits", "first visit", "last visit", "consent expires", "consent"],
+                rows: pops_store::families::all_families(conn, today)?
+                    .into_iter()
+                    .map(|f| {
+                        vec![
+                            f.names.join("; "),
+                            f.visits.check_ins.to_string(),
+                            f.visits.first_visit.as_deref().map(london_minute).unwrap_or_default(),
+                            f.visits.last_visit.as_deref().map(london_minute).unwrap_or_default(),
+                            f.consent_expires_on,
+                            f.consent_status.as_str().replace('_', " "),
+                        ]
+                    })
+                    .collect(),
+            }
+        }
         ExportList::Enquiries => Table {
             header: vec!["received", "topic", "resolution", "signposted to", "note"],
             rows: desk::all_enquiries(conn)?

@@ -490,6 +490,13 @@ fn families_are_kept_only_with_consent_and_their_details_only_for_the_coordinato
     assert_eq!(after.contact.phone.as_deref(), Some("07700 900123"));
     assert_eq!(after.members.len(), 1);
 
+    // The manager's export lists the family by name, without contact details.
+    common::sign_in_as(&app, Role::Manager);
+    let export = app.export_csv(ExportCsvInput { list: Some(ExportList::Families) }).unwrap();
+    let text = std::fs::read_to_string(&export.path).unwrap();
+    assert!(text.contains("Amira Khan") && !text.contains("07700"), "{text}");
+    common::sign_in_as(&app, Role::Coordinator);
+
     // Removed: gone from search and from view.
     app.remove_family(RemoveFamilyInput { family_id: full.id, reason: Some(RemovalReason::ConsentWithdrawn) }).unwrap();
     assert!(app.search_families(SearchFamiliesInput { query: "amira".into() }).unwrap().families.is_empty());

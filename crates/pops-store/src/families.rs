@@ -399,6 +399,13 @@ pub fn families_due_for_renewal(conn: &Connection, today: NaiveDate) -> Result<V
     summaries(rows, today)
 }
 
+/// Every live family, by name (for the manager's export).
+pub fn all_families(conn: &Connection, today: NaiveDate) -> Result<Vec<FamilySummary>> {
+    let mut stmt = conn.prepare(concat!("SELECT ", card_columns!(), " FROM family_card c ORDER BY c.names, c.rid"))?;
+    let rows = stmt.query_map([], card_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    summaries(rows, today)
+}
+
 /// How often the family has come: its linked check-ins.
 pub fn visit_history(conn: &Connection, family_id: Uuid) -> Result<VisitHistory> {
     let (first_visit, last_visit, check_ins): (Option<String>, Option<String>, i64) = row(

@@ -390,7 +390,7 @@ may_see_details: boolean, };
 
 export type FamilyIdInput = { family_id: string, };
 
-export type ExportList = "fire_list" | "check_ins" | "enquiries" | "feedback" | "events";
+export type ExportList = "fire_list" | "check_ins" | "enquiries" | "feedback" | "events" | "families";
 
 export type ExportCsvInput = { list: ExportList | null, };
 

@@ -43,6 +43,7 @@ export const EXPORT_LISTS: Record<ExportList, string> = {
   enquiries: 'Enquiries',
   feedback: 'Feedback',
   events: 'Events',
+  families: 'Families on record (names, visits, consent)',
 };
 
 /** A record's options for a SelectField, in the record's order. */
