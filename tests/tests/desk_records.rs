@@ -141,6 +141,7 @@ async fn feedback_goes_from_the_desk_to_closed_and_events_are_recorded() {
     app.click("#waiting-feedback .close-feedback").await;
     app.wait_for_text("#flash", "Feedback closed").await;
     let closed = app.wait_for_text("#closed-feedback", "45 minutes").await;
+    assert!(closed.contains("Response from Cas Coordinator"), "who responded is shown: {closed}");
     assert!(closed.contains(complaint), "{closed}");
     assert!(!app.exists("#waiting-feedback").await, "nothing left waiting");
 

@@ -647,6 +647,8 @@ impl App {
     pub fn list_feedback(&self) -> Result<FeedbackList> {
         let g = self.unlocked(Command::ListFeedback)?;
         let items = g.unlocked().store.read(desk_store::feedback_list)?;
+        let people = g.unlocked().store.read(accounts::list)?;
+        let name_of = |id: Option<Uuid>| people.iter().find(|a| Some(a.id) == id).map(|a| a.display_name.clone());
         let at = now();
         Ok(FeedbackList {
             items: items
@@ -655,7 +657,8 @@ impl App {
                     let age_days = chrono::DateTime::parse_from_rfc3339(&feedback.received_at)
                         .map(|t| i32::try_from((at - t.with_timezone(&Utc)).num_days()).unwrap_or(i32::MAX))
                         .unwrap_or(0);
-                    FeedbackItem { feedback, age_days }
+                    let responded_by_name = name_of(feedback.responded_by);
+                    FeedbackItem { feedback, age_days, responded_by_name }
                 })
                 .collect(),
         })

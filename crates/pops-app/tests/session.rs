@@ -380,6 +380,7 @@ fn the_rest_of_the_desk_day() {
     assert_eq!(app.close_feedback(close()).unwrap().status, FeedbackStatus::Closed);
     let list = app.list_feedback().unwrap();
     assert_eq!(list.items[0].feedback.status, FeedbackStatus::Closed);
+    assert!(list.items[0].responded_by_name.as_deref().is_some_and(|n| !n.is_empty()), "who responded is named");
 
     // An event, then the manager's exports.
     let event = app

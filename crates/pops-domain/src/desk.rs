@@ -217,6 +217,8 @@ pub struct FeedbackItem {
     pub feedback: Feedback,
     /// Whole days since it was received (for open complaints, how long it has waited).
     pub age_days: i32,
+    /// The name of whoever recorded the response, when there is one.
+    pub responded_by_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

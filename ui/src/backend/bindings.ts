@@ -230,7 +230,11 @@ export type FeedbackItem = { feedback: Feedback,
 /**
  * Whole days since it was received (for open complaints, how long it has waited).
  */
-age_days: number, };
+age_days: number, 
+/**
+ * The name of whoever recorded the response, when there is one.
+ */
+responded_by_name: string | null, };
 
 export type FeedbackList = { items: Array<FeedbackItem>, };
 
