@@ -765,6 +765,19 @@ impl App {
                 None => None,
             };
             checked.contact = previous.as_ref().map(|f| f.contact.clone()).unwrap_or_default();
+            // The desk sees age bands, not dates of birth: a member sent back without one keeps
+            // the date of birth on record.
+            if let Some(previous) = &previous {
+                for m in &mut checked.members {
+                    let known = previous.members.iter().find(|p| Some(p.id) == m.member_id);
+                    if let Some(dob) = known.and_then(|p| p.date_of_birth.clone())
+                        && m.date_of_birth.is_none()
+                    {
+                        m.date_of_birth = Some(dob);
+                        m.age_band = None;
+                    }
+                }
+            }
             checked.prisoner = previous.and_then(|f| f.prisoner);
         }
         let u = g.unlocked_mut();

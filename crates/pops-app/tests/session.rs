@@ -484,12 +484,24 @@ fn families_are_kept_only_with_consent_and_their_details_only_for_the_coordinato
     let mut edit = common::family_input("Amira Khan");
     edit.family_id = Some(full.id);
     edit.members[0].member_id = Some(full.members[0].id);
+    edit.members.push(FamilyMemberInput {
+        member_id: Some(full.members[1].id),
+        name: "Yusuf Khan".into(),
+        relationship: Some(Relationship::Child),
+        date_of_birth: String::new(),
+        age_band: Some(AgeBand::Age5To11),
+    });
     edit.consent.given_on = full.consent.given_on.clone();
     app.save_family(edit).unwrap();
     common::sign_in_as(&app, Role::Coordinator);
     let after = app.get_family_details(id.clone()).unwrap();
     assert_eq!(after.contact.phone.as_deref(), Some("07700 900123"));
-    assert_eq!(after.members.len(), 1);
+    assert_eq!(after.members[1].name, "Yusuf Khan");
+    assert_eq!(
+        after.members[1].date_of_birth.as_deref(),
+        Some("2019-03-04"),
+        "the desk's edit keeps the date of birth"
+    );
 
     // The manager's export lists the family by name, without contact details.
     common::sign_in_as(&app, Role::Manager);
