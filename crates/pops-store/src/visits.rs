@@ -190,8 +190,9 @@ pub fn cancel_session(w: &Writer<'_>, id: Uuid, reason: &str) -> Result<VisitsSe
     )?;
     if on_site > 0 {
         return Err(Error::Conflict(format!(
-            "{on_site} {} of this session still on site: check {} out first, with the outcome Cancelled by the prison",
-            if on_site == 1 { "party is" } else { "parties are" },
+            "{on_site} {} of this session {} still on site: check {} out first, with the outcome Cancelled by the prison",
+            if on_site == 1 { "party" } else { "parties" },
+            if on_site == 1 { "is" } else { "are" },
             if on_site == 1 { "it" } else { "them" },
         )));
     }

@@ -71,7 +71,10 @@ fn a_cancelled_session_takes_no_check_ins_and_cannot_be_cancelled_with_people_on
         .write(Some(fx.user), Utc::now(), |w| visits::check_in(w, &common::party(fx.session.id, None)))
         .unwrap();
     let refused = fx.store.write(Some(fx.user), Utc::now(), |w| visits::cancel_session(w, fx.session.id, "Lockdown"));
-    assert!(matches!(&refused, Err(Error::Conflict(m)) if m.contains("1 party is")), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(Error::Conflict(m)) if m.contains("1 party of this session is still on site")),
+        "{refused:?}"
+    );
     fx.store
         .write(Some(fx.user), Utc::now(), |w| {
             visits::record_outcome(w, party.id, VisitOutcome::CancelledByPrison, None)?;
