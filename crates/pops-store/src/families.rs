@@ -406,14 +406,18 @@ pub fn all_families(conn: &Connection, today: NaiveDate) -> Result<Vec<FamilySum
     summaries(rows, today)
 }
 
-/// How often the family has come: its linked check-ins.
+/// How often the family has come: its linked check-ins, as the triggers keep them on its card.
+/// A removed family has no card and no history.
 pub fn visit_history(conn: &Connection, family_id: Uuid) -> Result<VisitHistory> {
-    let (first_visit, last_visit, check_ins): (Option<String>, Option<String>, i64) = row(
+    let found: Option<(Option<String>, Option<String>, i64)> = row(
         conn,
-        "SELECT min(arrived_at), max(arrived_at), count(*) FROM check_in WHERE family_id = ?1",
+        "SELECT c.first_visit, c.last_visit, c.check_ins FROM family f JOIN family_card c ON c.rid = f.rid
+         WHERE f.id = ?1",
         [family_id.to_string()],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    )
+    .optional()?;
+    let Some((first_visit, last_visit, check_ins)) = found else { return Ok(VisitHistory::default()) };
     let check_ins = u32::try_from(check_ins).map_err(|_| Error::Malformed("check-in count".into()))?;
     Ok(VisitHistory { first_visit, last_visit, check_ins })
 }
