@@ -8,6 +8,8 @@ export class ScreenMessages {
   /** The fields the failed form has inputs for (the summary links to these). */
   fields = $state<readonly string[]>([]);
   flash = $state('');
+  /** A command is running: the screen's buttons wait. */
+  busy = $state(false);
 
   /** `onauthlost` runs when a command found the screen locked or nobody signed in. */
   constructor(private readonly onauthlost: () => void) {}
@@ -29,6 +31,24 @@ export class ScreenMessages {
   succeed(message: string): void {
     this.error = null;
     this.flash = message;
+  }
+
+  /**
+   * Runs `action` unless another is running; a failure is shown against the form with `fields`.
+   * Answers whether it ran and succeeded.
+   */
+  async run(fields: readonly string[], action: () => Promise<void>): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = true;
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      this.fail(err, fields);
+      return false;
+    } finally {
+      this.busy = false;
+    }
   }
 
   clearError(): void {

@@ -23,4 +23,18 @@ describe('ScreenMessages', () => {
     expect(s.error).toBeNull();
     expect(s.flash).toBe('Done');
   });
+
+  it('runs one command at a time and shows a failure against its form', async () => {
+    const s = new ScreenMessages(() => {});
+    let release: () => void = () => {};
+    const first = s.run(['a'], () => new Promise<void>((r) => (release = r)));
+    expect(s.busy).toBe(true);
+    expect(await s.run(['b'], async () => {})).toBe(false);
+    release();
+    expect(await first).toBe(true);
+    expect(s.busy).toBe(false);
+    expect(await s.run(['name'], async () => Promise.reject(CommandError.invalid([{ field: 'name', message: 'x' }])))).toBe(false);
+    expect(s.fields).toEqual(['name']);
+    expect(s.busy).toBe(false);
+  });
 });
