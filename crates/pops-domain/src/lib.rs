@@ -10,6 +10,7 @@ pub mod error;
 pub mod families;
 pub mod labels;
 pub mod role;
+pub mod sync;
 pub mod visits;
 
 pub use error::{Invalid, Problem};

@@ -1,0 +1,306 @@
+//! The wire format between a centre's device and the head-office hub (`shared/brief/sync.md`,
+//! `docs/openapi/sync.yaml`): every request and reply body, the limits both sides keep, and the
+//! checks both sides make. No IO: the hub (`pops-hub`) and the device's worker (`pops-sync`) both
+//! build on this module, so they cannot drift apart.
+
+use crate::change::{Change, entity};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// At most this many changes in one batch.
+pub const MAX_BATCH_CHANGES: usize = 500;
+/// A batch's JSON, before gzip, is at most this many bytes (the device packs to it).
+pub const MAX_BATCH_JSON_BYTES: usize = 1024 * 1024;
+/// The hub refuses (413) a request body above this many bytes, before or after gunzip. Larger than
+/// [`MAX_BATCH_JSON_BYTES`] so that a device's last change never tips a full batch over.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// A page of `/changes` holds at most this many changes.
+pub const MAX_CHANGES_PAGE: i64 = 1000;
+/// A page of `/changes` holds this many changes unless asked otherwise.
+pub const DEFAULT_CHANGES_PAGE: i64 = 500;
+/// A page of reference data holds at most this many items.
+pub const REFERENCE_PAGE: i64 = 200;
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+}
+
+/// `POST /v1/enrol` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub enrolment_code: String,
+}
+
+/// `POST /v1/enrol` reply. The token is shown once; the hub keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub device_id: Uuid,
+    pub centre_id: Uuid,
+    pub device_token: String,
+}
+
+/// `POST /v1/devices/{device_id}/batches` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub batch_id: Uuid,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub changes: Vec<Change>,
+}
+
+impl Batch {
+    /// Whether the batch's fields agree with each other (a 400 at the hub when they do not): one
+    /// to [`MAX_BATCH_CHANGES`] changes, numbered `first_seq`, `first_seq + 1`, … `last_seq`.
+    pub fn check(&self) -> Result<(), String> {
+        if self.changes.is_empty() {
+            return Err("a batch must hold at least one change".into());
+        }
+        if self.changes.len() > MAX_BATCH_CHANGES {
+            return Err(format!("a batch holds at most {MAX_BATCH_CHANGES} changes"));
+        }
+        if self.first_seq < 1 {
+            return Err("first_seq must be 1 or more".into());
+        }
+        for (i, change) in self.changes.iter().enumerate() {
+            let want = self.first_seq + i as i64;
+            if change.seq != want {
+                return Err(format!("change {} has seq {} where {want} was expected", i + 1, change.seq));
+            }
+        }
+        let last = self.first_seq + self.changes.len() as i64 - 1;
+        if self.last_seq != last {
+            return Err(format!("last_seq is {} but the changes end at {last}", self.last_seq));
+        }
+        Ok(())
+    }
+}
+
+/// A change the hub acknowledged but would not apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub change_id: Uuid,
+    pub reason: String,
+}
+
+/// `POST /v1/devices/{device_id}/batches` reply: the same for the same batch, however often sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReply {
+    pub acked_through_seq: i64,
+    pub rejected: Vec<Rejected>,
+    /// RFC 3339 UTC.
+    pub server_time: String,
+}
+
+/// `GET /v1/devices/{device_id}/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    pub acked_through_seq: i64,
+}
+
+/// `GET /v1/devices/{device_id}/changes?after=N&limit=M`: the centre's acknowledged changes, in the
+/// order the hub stored them. `next_after` is the cursor for the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesPage {
+    pub changes: Vec<Change>,
+    pub next_after: i64,
+    pub has_more: bool,
+}
+
+/// One entry of a reference dataset's log. Each import at the hub appends, for every item that is
+/// new or different, the item; and for every item gone from the new version, `item: null`. A device
+/// applies entries in order, keyed by `key`, so any prefix of the log is a consistent state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceEntry {
+    /// The item's `id`.
+    pub key: String,
+    /// The dataset version (import) this entry came from: 1, 2, 3 …
+    pub version: i64,
+    /// The item's whole state, or `None` when the item was removed.
+    pub item: Option<serde_json::Value>,
+}
+
+/// `GET /v1/reference/{dataset}?since=N`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferencePage {
+    pub items: Vec<ReferenceEntry>,
+    pub next_since: i64,
+    pub has_more: bool,
+}
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// On 409: the `seq` the device must send next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<i64>,
+}
+
+/// The reference datasets head office maintains.
+pub mod dataset {
+    pub const PARTNER_AGENCIES: &str = "partner_agencies";
+    pub const PRICE_LIST: &str = "price_list";
+    pub const SESSION_SLOTS: &str = "session_slots";
+    pub const ALL: [&str; 3] = [PARTNER_AGENCIES, PRICE_LIST, SESSION_SLOTS];
+}
+
+fn text(item: &serde_json::Map<String, serde_json::Value>, field: &str, max: usize) -> Result<String, String> {
+    match item.get(field) {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max => Ok(s.clone()),
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+            Err(format!("\"{field}\" is longer than {max} characters"))
+        }
+        _ => Err(format!("\"{field}\" is missing or empty")),
+    }
+}
+
+fn optional_text(item: &serde_json::Map<String, serde_json::Value>, field: &str, max: usize) -> Result<(), String> {
+    match item.get(field) {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(serde_json::Value::String(s)) if s.chars().count() <= max => Ok(()),
+        Some(serde_json::Value::String(_)) => Err(format!("\"{field}\" is longer than {max} characters")),
+        Some(_) => Err(format!("\"{field}\" must be text")),
+    }
+}
+
+fn clock(item: &serde_json::Map<String, serde_json::Value>, field: &str) -> Result<u32, String> {
+    let s = text(item, field, 5)?;
+    let bad = || format!("\"{field}\" must be a time like 14:00");
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 || s.len() != 5 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// Checks one reference item of `dataset` and answers its key (`id`). Both the hub's import and the
+/// device's pull check items with this, so head office cannot publish what a device would refuse.
+pub fn check_reference_item(dataset: &str, item: &serde_json::Value) -> Result<String, String> {
+    let item = item.as_object().ok_or("an item must be a JSON object")?;
+    let id = text(item, "id", 64)?;
+    match dataset {
+        dataset::PARTNER_AGENCIES => {
+            text(item, "name", 200)?;
+            for field in ["services", "phone", "email", "website", "area"] {
+                optional_text(item, field, 500)?;
+            }
+        }
+        dataset::PRICE_LIST => {
+            text(item, "name", 100)?;
+            optional_text(item, "category", 100)?;
+            match item.get("price_pence").and_then(|v| v.as_i64()) {
+                Some(p) if (0..=100_000).contains(&p) => {}
+                _ => return Err("\"price_pence\" must be a whole number of pence from 0 to 100000".into()),
+            }
+        }
+        dataset::SESSION_SLOTS => {
+            text(item, "name", 100)?;
+            match item.get("weekday").and_then(|v| v.as_i64()) {
+                Some(1..=7) => {}
+                _ => return Err("\"weekday\" must be 1 (Monday) to 7 (Sunday)".into()),
+            }
+            if clock(item, "starts_at")? >= clock(item, "ends_at")? {
+                return Err("\"ends_at\" must be after \"starts_at\"".into());
+            }
+            match item.get("kind").and_then(|v| v.as_str()) {
+                Some("open" | "closed") => {}
+                _ => return Err("\"kind\" must be \"open\" or \"closed\"".into()),
+            }
+        }
+        other => return Err(format!("there is no reference dataset called \"{other}\"")),
+    }
+    Ok(id)
+}
+
+/// The entities a hub accepts. A change about anything else is quarantined.
+pub const KNOWN_ENTITIES: [&str; 11] = [
+    entity::CENTRE,
+    entity::ACCOUNT,
+    entity::SETTINGS,
+    entity::VISITS_SESSION,
+    entity::CHECK_IN,
+    entity::SESSION_TEMPLATE,
+    entity::ENQUIRY,
+    entity::FEEDBACK,
+    entity::CENTRE_EVENT,
+    entity::ROLL_CALL,
+    entity::FAMILY,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::change::Op;
+    use serde_json::json;
+
+    fn change(seq: i64) -> Change {
+        Change {
+            change_id: Uuid::now_v7(),
+            seq,
+            entity: entity::CHECK_IN.into(),
+            entity_id: Uuid::now_v7(),
+            op: Op::Upsert,
+            occurred_at: "2026-11-25T10:00:00.000Z".into(),
+            user_id: Uuid::now_v7(),
+            schema_version: 5,
+            payload: json!({}),
+        }
+    }
+
+    #[test]
+    fn a_batch_must_be_numbered_without_gaps() {
+        let ok = Batch { batch_id: Uuid::now_v7(), first_seq: 3, last_seq: 4, changes: vec![change(3), change(4)] };
+        assert_eq!(ok.check(), Ok(()));
+        let gap = Batch { changes: vec![change(3), change(5)], last_seq: 5, ..ok.clone() };
+        assert!(gap.check().unwrap_err().contains("seq 5 where 4"));
+        let last = Batch { last_seq: 9, ..ok.clone() };
+        assert!(last.check().unwrap_err().contains("last_seq"));
+        let empty = Batch { changes: vec![], ..ok.clone() };
+        assert!(empty.check().is_err());
+        let zero = Batch { first_seq: 0, last_seq: 0, changes: vec![change(0)], ..ok };
+        assert!(zero.check().is_err());
+    }
+
+    #[test]
+    fn reference_items_are_checked_per_dataset() {
+        let slot = json!({"id": "mon-am", "name": "Morning", "weekday": 1, "starts_at": "09:30", "ends_at": "11:00", "kind": "open"});
+        assert_eq!(check_reference_item(dataset::SESSION_SLOTS, &slot), Ok("mon-am".into()));
+        let backwards =
+            json!({"id": "x", "name": "M", "weekday": 1, "starts_at": "11:00", "ends_at": "09:30", "kind": "open"});
+        assert!(check_reference_item(dataset::SESSION_SLOTS, &backwards).unwrap_err().contains("after"));
+        let price = json!({"id": "tea", "name": "Tea", "price_pence": 120});
+        assert_eq!(check_reference_item(dataset::PRICE_LIST, &price), Ok("tea".into()));
+        let dear = json!({"id": "tea", "name": "Tea", "price_pence": 1.5});
+        assert!(check_reference_item(dataset::PRICE_LIST, &dear).is_err());
+        let agency = json!({"id": "a1", "name": "Citizens Advice", "phone": "0300 000 0000"});
+        assert!(check_reference_item(dataset::PARTNER_AGENCIES, &agency).is_ok());
+        assert!(check_reference_item(dataset::PARTNER_AGENCIES, &json!({"name": "No id"})).is_err());
+        assert!(check_reference_item("menu", &agency).unwrap_err().contains("no reference dataset"));
+    }
+
+    #[test]
+    fn a_problem_uses_the_rfc_9457_names() {
+        let p = ProblemDoc {
+            kind: "about:blank".into(),
+            title: "Conflict".into(),
+            status: 409,
+            detail: None,
+            instance: None,
+            expected_seq: Some(7),
+        };
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"type": "about:blank", "title": "Conflict", "status": 409, "expected_seq": 7})
+        );
+    }
+}
