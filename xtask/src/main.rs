@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation — run the app, run every check, regenerate bindings, benchmark.
 
+mod postgres;
 mod step;
 mod system;
 mod tools;
@@ -20,6 +21,8 @@ commands:
                  (including the end-to-end tests that drive the real app window under Xvfb)
   codegen        regenerate ui/src/backend/bindings.ts from the Rust types
   bench          run the benchmarks of pops-store (extra ARGS go to `cargo bench`)
+  postgres       start a throw-away PostgreSQL on 127.0.0.1, print its URL for
+                 POPS_TEST_POSTGRES_URL, and stop and delete it when Enter is pressed
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Some("test") => Err(Failure::new("`cargo xtask test` takes no arguments")),
         Some("codegen") => codegen(&root).map(|()| ExitCode::SUCCESS),
         Some("bench") => bench(&root, &rest).map(|()| ExitCode::SUCCESS),
+        Some("postgres") => postgres_until_enter().map(|()| ExitCode::SUCCESS),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -89,6 +93,9 @@ fn test(root: &Path) -> Result<()> {
     }
     .env("POPS_TAURI_DRIVER", &tauri_driver)
     .env("POPS_APP_BINARY", &app_binary);
+    // The hub's PostgreSQL tests run against this cluster, and must not skip themselves.
+    let postgres = timed("throw-away PostgreSQL on 127.0.0.1", postgres::Cluster::start)?;
+    let rust_tests = rust_tests.env("POPS_TEST_POSTGRES_URL", &postgres.url).env("POPS_REQUIRE_POSTGRES", "1");
 
     let steps = [
         Cmd::cargo(root).args(["fmt", "--all", "--", "--check"]),
@@ -125,6 +132,16 @@ fn codegen(root: &Path) -> Result<()> {
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let cmd = Cmd::cargo(root).args(["bench", "-p", "pops-store"]).args(extra);
     timed(&cmd.line(), || cmd.run())
+}
+
+/// `cargo xtask postgres`: a cluster for running the hub's PostgreSQL tests by hand.
+fn postgres_until_enter() -> Result<()> {
+    let cluster = timed("throw-away PostgreSQL on 127.0.0.1", postgres::Cluster::start)?;
+    println!("POPS_TEST_POSTGRES_URL={}", cluster.url);
+    eprintln!("xtask: press Enter to stop it and delete its files");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    Ok(())
 }
 
 fn exit_code(status: std::process::ExitStatus) -> ExitCode {

@@ -90,28 +90,31 @@ impl Cmd {
 
     /// Runs the command to completion and returns how it ended.
     pub fn status(&self) -> Result<ExitStatus> {
-        Command::new(&self.program)
-            .args(&self.args)
-            .current_dir(&self.cwd)
-            .envs(self.envs.iter().map(|(k, v)| (k, v)))
-            .status()
-            .map_err(|e| {
-                let hint = if e.kind() == io::ErrorKind::NotFound {
-                    match self.name.as_str() {
-                        "npm" => " (not found: install Node.js 20 or newer with npm)",
-                        _ => " (not found on PATH)",
-                    }
-                } else {
-                    ""
-                };
-                Failure::new(format!("could not start `{}` in {}: {e}{hint}", self.name, self.cwd.display()))
-            })
+        Command::from(self).status().map_err(|e| {
+            let hint = if e.kind() == io::ErrorKind::NotFound {
+                match self.name.as_str() {
+                    "npm" => " (not found: install Node.js 20 or newer with npm)",
+                    _ => " (not found on PATH)",
+                }
+            } else {
+                ""
+            };
+            Failure::new(format!("could not start `{}` in {}: {e}{hint}", self.name, self.cwd.display()))
+        })
     }
 
     /// Runs the command and fails unless it exits successfully.
     pub fn run(&self) -> Result<()> {
         let status = self.status()?;
         if status.success() { Ok(()) } else { Err(Failure::new(format!("`{}` failed ({status})", self.line()))) }
+    }
+}
+
+impl From<&Cmd> for Command {
+    fn from(cmd: &Cmd) -> Command {
+        let mut command = Command::new(&cmd.program);
+        command.args(&cmd.args).current_dir(&cmd.cwd).envs(cmd.envs.iter().map(|(k, v)| (k, v)));
+        command
     }
 }
 

@@ -70,7 +70,7 @@ fn missing(packages: &[&str]) -> Result<Option<Vec<String>>> {
     Ok(Some(packages.iter().filter(|p| !installed.contains(p)).map(|p| p.to_string()).collect()))
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .stderr(Stdio::null())
