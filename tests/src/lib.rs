@@ -34,6 +34,7 @@ pub mod axe;
 mod display;
 mod driver;
 mod process;
+pub mod proxy;
 mod session;
 
 use std::path::{Path, PathBuf};
