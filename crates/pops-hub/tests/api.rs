@@ -29,6 +29,7 @@ on_both_storages!(
     reference_data_pages_through_each_import,
     unknown_addresses_and_methods_get_problems,
     an_unreachable_database_answers_503_with_retry_after,
+    bulk_insert_is_a_plain_insert_of_the_same_rows,
 );
 
 async fn health_answers_without_a_token(db: &TestDb) {
@@ -508,6 +509,7 @@ async fn unknown_addresses_and_methods_get_problems(db: &TestDb) {
     assert_eq!(r.problem().status, 404);
     let r = hub.api.send(Method::DELETE, "/v1/health", None, Body::None).await;
     assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET,HEAD"));
     let r = hub.api.get("/v1/enrol", None).await;
     assert_eq!(r.status, 405);
     hub.stop().await;
@@ -529,6 +531,17 @@ async fn an_unreachable_database_answers_503_with_retry_after(db: &TestDb) {
     let r = hub.api.get(&dev.path("status"), Some(&dev.token)).await;
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.header("retry-after").as_deref(), Some("5"));
+    hub.stop().await;
+}
+
+async fn bulk_insert_is_a_plain_insert_of_the_same_rows(db: &TestDb) {
+    let hub = Hub::start(db).await;
+    let dev = hub.device().await;
+    let changes = check_ins(1, 1200);
+    hub.storage.bulk_insert_changes(dev.id, &changes).unwrap();
+    assert_eq!(hub.storage.device_changes(dev.id).unwrap(), changes);
+    assert_eq!(hub.storage.acked_through(dev.id).unwrap(), 0, "no checks, no high-water mark");
+    assert!(hub.storage.bulk_insert_changes(Uuid::now_v7(), &changes[..1]).is_err(), "an unknown device");
     hub.stop().await;
 }
 
