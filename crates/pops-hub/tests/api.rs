@@ -30,6 +30,7 @@ on_both_storages!(
     unknown_addresses_and_methods_get_problems,
     an_unreachable_database_answers_503_with_retry_after,
     bulk_insert_is_a_plain_insert_of_the_same_rows,
+    a_request_in_flight_finishes_after_the_shutdown_signal,
 );
 
 async fn health_answers_without_a_token(db: &TestDb) {
@@ -543,6 +544,37 @@ async fn bulk_insert_is_a_plain_insert_of_the_same_rows(db: &TestDb) {
     assert_eq!(hub.storage.acked_through(dev.id).unwrap(), 0, "no checks, no high-water mark");
     assert!(hub.storage.bulk_insert_changes(Uuid::now_v7(), &changes[..1]).is_err(), "an unknown device");
     hub.stop().await;
+}
+
+async fn a_request_in_flight_finishes_after_the_shutdown_signal(db: &TestDb) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut hub = Hub::start(db).await;
+    let dev = hub.device().await;
+    let body = serde_json::to_vec(&batch(check_ins(1, 50))).unwrap();
+    let path = dev.path("batches");
+    let mut conn = tokio::net::TcpStream::connect(hub.addr()).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        dev.token,
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..body.len() / 2]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    hub.signal_stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // No new connections now...
+    assert!(tokio::net::TcpStream::connect(hub.addr()).await.is_err(), "still accepting after the signal");
+    // ...but the request half-sent before it is finished and answered.
+    conn.write_all(&body[body.len() / 2..]).await.unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await.unwrap();
+    let r = common::raw_reply("POST", &path, &raw);
+    assert_eq!(r.reply().acked_through_seq, 50);
+    let storage = hub.storage.clone();
+    hub.stop().await;
+    assert_eq!(storage.device_changes(dev.id).unwrap().len(), 50);
 }
 
 /// The contract check itself: a body or status the document does not allow fails the test.

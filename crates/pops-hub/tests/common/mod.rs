@@ -159,14 +159,24 @@ impl Hub {
         Hub { api: Api::new(&base), storage, stop: Some(stop), task: Some(task) }
     }
 
-    /// Shuts the server down gracefully and waits for it.
-    pub async fn stop(mut self) {
+    /// Tells the server to shut down gracefully, without waiting.
+    pub fn signal_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Shuts the server down gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.signal_stop();
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
+    }
+
+    /// The address it listens on, `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        self.api.base.trim_start_matches("http://").to_string()
     }
 
     /// A new centre with one enrolled device.
@@ -282,6 +292,24 @@ impl Api {
     pub async fn push(&self, device: &Device, batch: &Batch) -> Reply {
         self.post(&device.path("batches"), Some(&device.token), &serde_json::to_value(batch).unwrap()).await
     }
+}
+
+/// Reads a raw HTTP/1.1 response (one with a Content-Length, as the hub sends) and checks it
+/// against sync.yaml like any other.
+pub fn raw_reply(method: &str, path: &str, raw: &[u8]) -> Reply {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a whole response");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    for line in lines {
+        let (k, v) = line.split_once(':').unwrap();
+        headers
+            .append(reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()).unwrap(), v.trim().parse().unwrap());
+    }
+    contract::contract().check(method, path, status, &headers, &body);
+    Reply { status, headers, body }
 }
 
 // ---------------------------------------------------------------------------------------------
