@@ -60,6 +60,8 @@ fn upgraded_database_equals_a_fresh_one() {
     assert_eq!(a, b);
     assert!(a.iter().any(|l| l.starts_with("table check_in")));
     assert_eq!(a.last().unwrap(), &format!("user_version {}", schema::VERSION));
+    // The hub refuses changes newer than the version it knows: keep the two in step.
+    assert_eq!(schema::VERSION, pops_domain::sync::MAX_SCHEMA_VERSION);
 }
 
 #[test]

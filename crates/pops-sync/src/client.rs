@@ -87,6 +87,9 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
 
 impl HubClient {
     pub fn new(config: &SyncConfig) -> Result<HubClient, SyncError> {
+        // rustls with the ring provider, as the hub uses; reqwest takes the process default. An
+        // error means a provider is installed already, which reqwest then uses.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = Client::builder()
             .tls_backend_rustls()
             .connect_timeout(config.connect_timeout)

@@ -1,0 +1,187 @@
+//! The hub's rules, once for both databases: what a batch does to a device's changes, records and
+//! high-water mark, and what a reference import appends to a dataset's log. Each backend gives the
+//! primitive reads and writes of one open transaction ([`BatchTx`], [`ImportTx`]); the caller
+//! commits when these functions answer `Ok`.
+
+use super::{PushOutcome, rfc3339};
+use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
+use pops_domain::change::{Change, Op};
+use pops_domain::sync::{Batch, BatchReply, Rejected, check_change, check_reference_item};
+use std::collections::{BTreeMap, HashSet};
+use uuid::Uuid;
+
+/// The reads and writes a batch needs, inside one transaction.
+pub(crate) trait BatchTx {
+    /// Locks the device for the rest of the transaction (and, on PostgreSQL, its centre, so the
+    /// centre's change positions are handed out in commit order). Answers its centre and
+    /// high-water mark, or `None` for an unknown device.
+    fn lock_device(&mut self, device_id: Uuid) -> Result<Option<(Uuid, i64)>>;
+    /// The hash and stored reply of a batch the device sent before.
+    fn stored_batch(&mut self, device_id: Uuid, batch_id: Uuid) -> Result<Option<(String, String)>>;
+    /// The device and `seq` a `change_id` was stored under.
+    fn stored_change(&mut self, change_id: Uuid) -> Result<Option<(Uuid, i64)>>;
+    /// The `seq` and reason of the device's quarantined change with this `change_id`.
+    fn quarantined_change(&mut self, device_id: Uuid, change_id: Uuid) -> Result<Option<(i64, String)>>;
+    fn insert_change(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
+    /// Keeps a refused change for head office (once per device and `change_id`).
+    fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, reason: &str, now: &str) -> Result<()>;
+    /// The record takes the change's payload, unless the record already holds a newer change of
+    /// the same device.
+    fn upsert_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
+    /// The record becomes the erase payload (a tombstone), and so does the payload of every stored
+    /// and quarantined change of that record at the centre.
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
+    fn set_high_water(&mut self, device_id: Uuid, seq: i64) -> Result<()>;
+    fn store_batch(&mut self, device_id: Uuid, batch_id: Uuid, hash: &str, reply: &str, now: &str) -> Result<()>;
+}
+
+/// What [`run_batch`] did, beyond its answer.
+#[derive(Debug, Default)]
+pub(crate) struct BatchEffect {
+    /// Changes stored for the first time.
+    pub stored: usize,
+    /// An erase was applied: the caller may want to push scrubbed pages out of any journal.
+    pub erased: bool,
+}
+
+/// One batch, in the caller's transaction. See `shared/brief/sync.md` and ARCHITECTURE.md.
+pub(crate) fn run_batch(
+    tx: &mut dyn BatchTx,
+    device_id: Uuid,
+    batch: &Batch,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(PushOutcome, BatchEffect)> {
+    let mut effect = BatchEffect::default();
+    let (centre_id, high_water) =
+        tx.lock_device(device_id)?.ok_or_else(|| Error::NotFound(format!("no device {device_id}")))?;
+    if let Some((stored_hash, reply)) = tx.stored_batch(device_id, batch.batch_id)? {
+        let outcome = if stored_hash == hash { PushOutcome::Reply(reply) } else { PushOutcome::BatchIdReused };
+        return Ok((outcome, effect));
+    }
+    if batch.first_seq > high_water + 1 {
+        return Ok((PushOutcome::Gap { expected_seq: high_water + 1 }, effect));
+    }
+    let at = rfc3339(now);
+    let mut rejected = Vec::new();
+    let mut seen_in_batch = HashSet::new();
+    for change in &batch.changes {
+        let again_in_batch = !seen_in_batch.insert(change.change_id);
+        if change.seq <= high_water {
+            match tx.stored_change(change.change_id)? {
+                Some((d, s)) if d == device_id && s == change.seq => continue,
+                Some(_) => {
+                    let reason = "this change_id was stored before for a different change";
+                    tx.quarantine(device_id, centre_id, change, reason, &at)?;
+                    rejected.push(Rejected { change_id: change.change_id, reason: reason.into() });
+                    continue;
+                }
+                None => {}
+            }
+            let reason = match tx.quarantined_change(device_id, change.change_id)? {
+                // Sent again after it was refused: refused again, for the same reason.
+                Some((s, reason)) if s == change.seq => reason,
+                _ => {
+                    let reason = format!("seq {} was acknowledged before for a different change", change.seq);
+                    tx.quarantine(device_id, centre_id, change, &reason, &at)?;
+                    reason
+                }
+            };
+            rejected.push(Rejected { change_id: change.change_id, reason });
+            continue;
+        }
+        let problem = match check_change(change) {
+            Err(reason) => Some(reason),
+            Ok(()) if again_in_batch || tx.stored_change(change.change_id)?.is_some() => {
+                Some("this change_id was stored before for a different change".to_string())
+            }
+            Ok(()) => None,
+        };
+        if let Some(reason) = problem {
+            tx.quarantine(device_id, centre_id, change, &reason, &at)?;
+            rejected.push(Rejected { change_id: change.change_id, reason });
+            continue;
+        }
+        tx.insert_change(device_id, centre_id, change, &at)?;
+        match change.op {
+            Op::Upsert => tx.upsert_record(device_id, centre_id, change, &at)?,
+            Op::Erase => {
+                tx.erase_record(device_id, centre_id, change, &at)?;
+                effect.erased = true;
+            }
+        }
+        effect.stored += 1;
+    }
+    let acked = high_water.max(batch.last_seq);
+    if acked != high_water {
+        tx.set_high_water(device_id, acked)?;
+    }
+    let reply = serde_json::to_string(&BatchReply { acked_through_seq: acked, rejected, server_time: at.clone() })?;
+    tx.store_batch(device_id, batch.batch_id, hash, &reply, &at)?;
+    Ok((PushOutcome::Reply(reply), effect))
+}
+
+/// The reads and writes an import needs, inside one transaction.
+pub(crate) trait ImportTx {
+    /// Keeps other imports out until this transaction ends, so log positions are handed out in
+    /// commit order.
+    fn lock_log(&mut self) -> Result<()>;
+    /// The dataset's log, in order: `(key, item)`.
+    fn log(&mut self, dataset: &str) -> Result<Vec<(String, Option<serde_json::Value>)>>;
+    fn last_version(&mut self, dataset: &str) -> Result<i64>;
+    fn append(&mut self, dataset: &str, version: i64, key: &str, item: Option<&serde_json::Value>) -> Result<()>;
+    fn add_version(&mut self, dataset: &str, version: i64, items: i64, now: &str) -> Result<()>;
+}
+
+/// Checks every item (any bad one refuses the import, naming it by its place, 1-based) and that no
+/// two share an `id`. Answers each item's key.
+pub fn check_items(dataset: &str, items: &[serde_json::Value]) -> Result<Vec<String>> {
+    if !pops_domain::sync::dataset::ALL.contains(&dataset) {
+        return Err(Error::NotFound(format!(
+            "there is no reference dataset called \"{dataset}\"; the datasets are {}",
+            pops_domain::sync::dataset::ALL.join(", ")
+        )));
+    }
+    let mut keys = Vec::with_capacity(items.len());
+    let mut first_at = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = check_reference_item(dataset, item).map_err(|e| Error::Invalid(format!("item {}: {e}", i + 1)))?;
+        if let Some(first) = first_at.insert(key.clone(), i + 1) {
+            return Err(Error::Invalid(format!("item {}: the id \"{key}\" is used by item {first} too", i + 1)));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// One import in the caller's transaction: a new version whose log entries are the items new or
+/// changed since the current state, then `item: null` for each item gone.
+pub(crate) fn run_import(
+    tx: &mut dyn ImportTx,
+    dataset: &str,
+    items: &[serde_json::Value],
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let keys = check_items(dataset, items)?;
+    tx.lock_log()?;
+    let mut current: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for (key, item) in tx.log(dataset)? {
+        match item {
+            Some(item) => current.insert(key, item),
+            None => current.remove(&key),
+        };
+    }
+    let version = tx.last_version(dataset)? + 1;
+    for (key, item) in keys.iter().zip(items) {
+        if current.remove(key).as_ref() != Some(item) {
+            tx.append(dataset, version, key, Some(item))?;
+        }
+    }
+    // What is left in `current` is gone from the new version.
+    for key in current.keys() {
+        tx.append(dataset, version, key, None)?;
+    }
+    tx.add_version(dataset, version, items.len() as i64, &rfc3339(now))?;
+    Ok(version)
+}

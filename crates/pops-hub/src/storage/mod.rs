@@ -1,0 +1,145 @@
+//! Where the hub keeps everything: one [`Storage`] trait with a SQLite and a PostgreSQL
+//! implementation, chosen by the database URL. The rules (what a batch does, what an import
+//! appends) live once, in [`logic`], written against small per-transaction traits that each backend
+//! implements with its own SQL, so the two cannot drift apart.
+
+mod logic;
+mod postgres;
+mod sqlite;
+
+pub use self::postgres::PgStorage;
+pub use self::sqlite::SqliteStorage;
+
+use crate::error::{Error, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use pops_domain::change::Change;
+use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferencePage};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// An enrolment code works for this long after it is made.
+pub const CODE_LIFETIME_HOURS: i64 = 24;
+
+/// What a bearer token turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// A live device's token.
+    Device { device_id: Uuid, centre_id: Uuid },
+    /// The token of a device head office has revoked.
+    Revoked { device_id: Uuid },
+    /// No device has this token.
+    Unknown,
+}
+
+/// The answer to a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// The reply to send, exactly as stored with the batch (`BatchReply` as JSON).
+    Reply(String),
+    /// `first_seq` is beyond the high-water mark + 1: nothing was stored.
+    Gap { expected_seq: i64 },
+    /// The device sent this `batch_id` before with different changes: nothing was stored.
+    BatchIdReused,
+}
+
+/// One centre, for `pops-hub centre list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CentreSummary {
+    pub id: Uuid,
+    pub name: String,
+    /// Devices enrolled and not revoked.
+    pub devices: i64,
+    /// RFC 3339: the last time any of its devices called the hub.
+    pub last_seen_at: Option<String>,
+}
+
+/// One quarantined change, for head office: ids and the reason only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineEntry {
+    pub change_id: Uuid,
+    pub device_id: Uuid,
+    pub seq: i64,
+    pub reason: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// Everything the hub stores. Synchronous: the HTTP handlers call it through
+/// `tokio::task::spawn_blocking`, and both implementations may be called from any thread,
+/// including from inside an async task (a PostgreSQL call then runs on a thread of its own).
+pub trait Storage: Send + Sync {
+    /// `"sqlite"` or `"postgresql"`.
+    fn kind(&self) -> &'static str;
+
+    /// Adds a centre; answers its new id.
+    fn add_centre(&self, name: &str) -> Result<Uuid>;
+    /// Every centre, by name.
+    fn centres(&self) -> Result<Vec<CentreSummary>>;
+
+    /// A new one-time enrolment code for `centre_id`, valid for [`CODE_LIFETIME_HOURS`] after
+    /// `now`. Only its hash is stored.
+    fn new_enrolment_code_at(&self, centre_id: Uuid, now: DateTime<Utc>) -> Result<String>;
+    /// [`Storage::new_enrolment_code_at`] now.
+    fn new_enrolment_code(&self, centre_id: Uuid) -> Result<String> {
+        self.new_enrolment_code_at(centre_id, Utc::now())
+    }
+    /// Uses up `code` and enrols a new device with a new token. `None` when the code is unknown,
+    /// used already, or expired.
+    fn enrol(&self, code: &str, now: DateTime<Utc>) -> Result<Option<Enrolment>>;
+    /// Which device `token` belongs to; a live device's `last_seen_at` becomes `now`.
+    fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Result<TokenCheck>;
+    /// Revokes a device: its token stops working at once. `NotFound` for an unknown device.
+    fn revoke_device(&self, device_id: Uuid) -> Result<()>;
+
+    /// Stores a batch (already checked with `Batch::check`) in one transaction, serialised per
+    /// device. `hash` is [`crate::secret::batch_hash`] of it.
+    fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome>;
+    /// The device's high-water mark: every `seq` up to it is acknowledged. `NotFound` for an
+    /// unknown device.
+    fn acked_through(&self, device_id: Uuid) -> Result<i64>;
+    /// The centre's stored changes with a position after `after`, at most `limit`, in order.
+    fn centre_changes(&self, centre_id: Uuid, after: i64, limit: i64) -> Result<ChangesPage>;
+
+    /// Imports a new version of a reference dataset (each item checked with
+    /// `check_reference_item`; any bad item refuses the whole import). Answers the version.
+    fn import_reference(&self, dataset: &str, items: Vec<serde_json::Value>) -> Result<i64>;
+    /// The dataset's log entries after position `since`, at most `limit`.
+    fn reference_page(&self, dataset: &str, since: i64, limit: i64) -> Result<ReferencePage>;
+
+    /// Every quarantined change, oldest first.
+    fn quarantine(&self) -> Result<Vec<QuarantineEntry>>;
+
+    /// The device's stored changes, by `seq` (for tests and reports).
+    fn device_changes(&self, device_id: Uuid) -> Result<Vec<Change>>;
+    /// The device's quarantined changes: `(change_id, reason)`, oldest first.
+    fn quarantined(&self, device_id: Uuid) -> Result<Vec<(Uuid, String)>>;
+    /// The latest state the hub holds of one record of a centre (for an erased record, its tombstone).
+    fn centre_record(&self, centre_id: Uuid, entity: &str, entity_id: Uuid) -> Result<Option<serde_json::Value>>;
+    /// Inserts `changes` for the device as plain multi-row inserts, with no checks, no records and
+    /// no high-water mark: the baseline a benchmark compares a batch against.
+    fn bulk_insert_changes(&self, device_id: Uuid, changes: &[Change]) -> Result<()>;
+}
+
+/// Opens (creating or upgrading the schema) the storage at `url`: `postgres://…` or
+/// `postgresql://…` is PostgreSQL; anything else is a SQLite file, as `sqlite://path` or a bare path.
+pub fn open(url: &str) -> Result<Arc<dyn Storage>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStorage::open(url)?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        if path.is_empty() {
+            return Err(Error::Invalid("the database URL names no file".into()));
+        }
+        Ok(Arc::new(SqliteStorage::open(std::path::Path::new(path))?))
+    }
+}
+
+/// Times as the hub writes them: RFC 3339 UTC with milliseconds, fixed width, so text order is
+/// time order.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn bad_uuid(what: &str) -> Error {
+    Error::Database(format!("a stored {what} is not a UUID"))
+}
