@@ -279,31 +279,43 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
         return Err(Error::Malformed("the hub answered a negative acked_through_seq".into()));
     }
     mark_sent(w, batch.first_seq, batch.last_seq)?;
-    let acked = ack_through(w, reply.acked_through_seq)?;
     let now = stamp(w.now());
-    let mut recorded = ReplyRecorded { acked, quarantined: 0, unknown_rejections: 0 };
+    // Which rows the rejections are about, looked up before this reply acknowledges anything: a
+    // change acknowledged before has had its answer (stored, or quarantined then), so the hub
+    // refusing it again as a duplicate (a re-sent batch, or a device enrolled anew re-sending
+    // from seq 1) is no news for the manager.
+    let mut recorded = ReplyRecorded { acked: 0, quarantined: 0, unknown_rejections: 0 };
+    let mut quarantine = Vec::new();
     for rejected in &reply.rejected {
         let id = rejected.change_id.to_string();
         // `change_id` has no index (each write stays small): look in the batch first, then everywhere.
-        let find = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<Option<(i64, String, String)>> {
-            Ok(row(w.tx(), sql, p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?)
+        type Found = (i64, String, String, bool);
+        let find = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<Option<Found>> {
+            Ok(row(w.tx(), sql, p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()?)
         };
         let found = match find(
-            "SELECT seq, entity, entity_id FROM outbox WHERE seq BETWEEN ?2 AND ?3 AND change_id = ?1",
+            "SELECT seq, entity, entity_id, acked_at IS NOT NULL FROM outbox
+             WHERE seq BETWEEN ?2 AND ?3 AND change_id = ?1",
             &[&id, &batch.first_seq, &batch.last_seq],
         )? {
             Some(f) => Some(f),
-            None => find("SELECT seq, entity, entity_id FROM outbox WHERE change_id = ?1", &[&id])?,
+            None => {
+                find("SELECT seq, entity, entity_id, acked_at IS NOT NULL FROM outbox WHERE change_id = ?1", &[&id])?
+            }
         };
-        let Some((seq, entity, entity_id)) = found else {
-            recorded.unknown_rejections += 1;
-            continue;
-        };
+        match found {
+            None => recorded.unknown_rejections += 1,
+            Some((_, _, _, true)) => {}
+            Some((seq, entity, entity_id, false)) => quarantine.push((seq, id, entity, entity_id, &rejected.reason)),
+        }
+    }
+    recorded.acked = ack_through(w, reply.acked_through_seq)?;
+    for (seq, id, entity, entity_id, reason) in quarantine {
         recorded.quarantined += exec(
             w.tx(),
             "INSERT INTO sync_quarantine (seq, change_id, entity, entity_id, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (change_id) DO NOTHING",
-            params![seq, id, entity, entity_id, rejected.reason, now],
+            params![seq, id, entity, entity_id, reason, now],
         )?;
     }
     exec(

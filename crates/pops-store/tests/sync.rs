@@ -143,6 +143,13 @@ fn rejected_changes_are_quarantined_and_acknowledged_with_the_rest() {
     let again = fx.store.write(None, Utc::now(), |w| sync::record_reply(w, &batch, &reply(last, rejected))).unwrap();
     assert_eq!((again.acked, again.quarantined), (0, 0));
     assert_eq!(fx.store.read(sync::quarantined).unwrap().len(), 1);
+    // A change acknowledged before that the hub refuses when it comes again (a device enrolled
+    // anew sends from seq 1, and the hub has those changes already) is no news for the manager.
+    let old = changes.iter().find(|c| c.entity_id == ids[3]).unwrap();
+    let dup = vec![Rejected { change_id: old.change_id, reason: "stored before".into() }];
+    let resent = fx.store.write(None, Utc::now(), |w| sync::record_reply(w, &batch, &reply(last, dup))).unwrap();
+    assert_eq!((resent.quarantined, resent.unknown_rejections), (0, 0));
+    assert_eq!(fx.store.read(sync::status).unwrap().quarantined, 1);
 }
 
 #[test]

@@ -77,8 +77,19 @@ impl From<pops_store::Error> for SyncError {
 }
 
 impl SyncError {
-    /// Whether the hub answered at all (false: it could not be reached or did not answer in time).
-    pub fn hub_answered(&self) -> bool {
-        !matches!(self, SyncError::Unreachable | SyncError::TimedOut)
+    /// What the error says about the hub: `Some(false)` it could not be reached or did not answer in
+    /// time, `Some(true)` it answered, `None` no request was made.
+    pub fn hub_answered(&self) -> Option<bool> {
+        match self {
+            SyncError::Unreachable | SyncError::TimedOut => Some(false),
+            SyncError::CodeRefused
+            | SyncError::Revoked
+            | SyncError::Busy
+            | SyncError::Refused { .. }
+            | SyncError::HubProblem { .. }
+            | SyncError::BadReply
+            | SyncError::TooLarge { .. } => Some(true),
+            _ => None,
+        }
     }
 }

@@ -297,7 +297,9 @@ impl Worker {
 
     fn failed(&mut self, store: &mut Store, f: Failure) {
         self.failures = self.failures.saturating_add(1);
-        self.live().hub_reachable = Some(f.error.hub_answered());
+        if let Some(answered) = f.error.hub_answered() {
+            self.live().hub_reachable = Some(answered);
+        }
         let words = f.error.to_string();
         if f.error == SyncError::Revoked {
             tracing::warn!("head office refused this device's token; sync stops until enrolled again");
@@ -474,8 +476,11 @@ async fn pull_reference(client: &HubClient, address: &HubAddress, hub: &Hub, sto
                 tracing::info!(dataset = name, "the hub does not offer this dataset");
                 break;
             };
-            let applied = store.write(None, Utc::now(), |w| stored::apply_reference_page(w, name, since, &page))?;
             pages += 1;
+            if page.items.is_empty() && page.next_since == since {
+                break;
+            }
+            let applied = store.write(None, Utc::now(), |w| stored::apply_reference_page(w, name, since, &page))?;
             tracing::info!(
                 dataset = name,
                 since,
