@@ -250,12 +250,17 @@ impl Worker {
                 }
             }
         };
+        self.store = Some(store);
         {
+            // One update, so a reader never sees the cycle ended without its outcome.
+            let next = self.next_attempt.map(time_at);
+            let failures = self.failures;
             let mut live = self.live();
             live.sending = false;
             live.attempts += 1;
+            live.next_attempt_at = next;
+            live.failures = failures;
         }
-        self.store = Some(store);
         if !finished {
             tracing::info!("sync cycle interrupted; anything in flight is sent again later");
         }
