@@ -68,13 +68,15 @@ impl Batch {
         if self.first_seq < 1 {
             return Err("first_seq must be 1 or more".into());
         }
+        let too_large = || "the seqs are too large".to_string();
         for (i, change) in self.changes.iter().enumerate() {
-            let want = self.first_seq + i as i64;
+            let want = self.first_seq.checked_add(i as i64).ok_or_else(too_large)?;
             if change.seq != want {
                 return Err(format!("change {} has seq {} where {want} was expected", i + 1, change.seq));
             }
         }
-        let last = self.first_seq + self.changes.len() as i64 - 1;
+        // Below i64::MAX, so that `last_seq + 1` (the next expected seq) exists too.
+        let last = self.first_seq.checked_add(self.changes.len() as i64).ok_or_else(too_large)? - 1;
         if self.last_seq != last {
             return Err(format!("last_seq is {} but the changes end at {last}", self.last_seq));
         }
@@ -357,8 +359,13 @@ mod tests {
         assert!(last.check().unwrap_err().contains("last_seq"));
         let empty = Batch { changes: vec![], ..ok.clone() };
         assert!(empty.check().is_err());
-        let zero = Batch { first_seq: 0, last_seq: 0, changes: vec![change(0)], ..ok };
+        let zero = Batch { first_seq: 0, last_seq: 0, changes: vec![change(0)], ..ok.clone() };
         assert!(zero.check().is_err());
+        let huge =
+            Batch { first_seq: i64::MAX, last_seq: i64::MAX, changes: vec![change(i64::MAX), change(i64::MIN)], ..ok };
+        assert!(huge.check().unwrap_err().contains("too large"));
+        let last = Batch { first_seq: i64::MAX, last_seq: i64::MAX, changes: vec![change(i64::MAX)], ..huge };
+        assert!(last.check().unwrap_err().contains("too large"));
     }
 
     #[test]

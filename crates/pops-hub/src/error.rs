@@ -54,8 +54,18 @@ impl From<postgres::Error> for Error {
                 let text = format!("{code} {}", db.message());
                 if retry { Error::Unavailable(text) } else { Error::Database(text) }
             }
-            // No answer from the server at all: the connection is closed or the network failed.
-            None => Error::Unavailable(e.to_string()),
+            None => {
+                // No answer from the server (connection closed, network failure, time-out) is
+                // worth retrying; anything else (a column of the wrong type) is not.
+                use std::error::Error as _;
+                let io = e.source().is_some_and(|s| s.is::<std::io::Error>());
+                let text = e.to_string();
+                if e.is_closed() || io || text.starts_with("error connecting") || text.starts_with("timeout") {
+                    Error::Unavailable(text)
+                } else {
+                    Error::Database(text)
+                }
+            }
         }
     }
 }

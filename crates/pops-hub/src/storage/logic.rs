@@ -60,8 +60,9 @@ pub(crate) fn run_batch(
         let outcome = if stored_hash == hash { PushOutcome::Reply(reply) } else { PushOutcome::BatchIdReused };
         return Ok((outcome, effect));
     }
-    if batch.first_seq > high_water + 1 {
-        return Ok((PushOutcome::Gap { expected_seq: high_water + 1 }, effect));
+    let next = high_water.saturating_add(1);
+    if batch.first_seq > next {
+        return Ok((PushOutcome::Gap { expected_seq: next }, effect));
     }
     let at = rfc3339(now);
     let mut rejected = Vec::new();

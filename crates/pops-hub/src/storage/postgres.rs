@@ -510,7 +510,7 @@ impl Storage for PgStorage {
                 &format!(
                     "SELECT {CHANGE_COLUMNS} FROM changes WHERE centre_id = $1 AND pos > $2 ORDER BY pos LIMIT $3"
                 ),
-                &[&centre_id, &after, &(limit + 1)],
+                &[&centre_id, &after, &(limit.max(0).saturating_add(1))],
             )?;
             let mut changes = rows.iter().map(change_from).collect::<Result<Vec<_>>>()?;
             let has_more = changes.len() as i64 > limit;
@@ -528,7 +528,7 @@ impl Storage for PgStorage {
         self.with(|client| {
             let rows = client.query(
                 "SELECT pos, key, version, item FROM reference_log WHERE dataset = $1 AND pos > $2 ORDER BY pos LIMIT $3",
-                &[&dataset, &since, &(limit + 1)],
+                &[&dataset, &since, &(limit.max(0).saturating_add(1))],
             )?;
             let mut items = rows
                 .iter()

@@ -521,7 +521,7 @@ impl Storage for SqliteStorage {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT pos, {CHANGE_COLUMNS} FROM changes WHERE centre_id = ?1 AND pos > ?2 ORDER BY pos LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![centre_id.to_string(), after, limit + 1], change_row)?;
+        let rows = stmt.query_map(params![centre_id.to_string(), after, limit.max(0).saturating_add(1)], change_row)?;
         let mut changes = rows.map(|r| change_from(r?)).collect::<Result<Vec<_>>>()?;
         let has_more = changes.len() as i64 > limit;
         changes.truncate(limit.max(0) as usize);
@@ -538,7 +538,7 @@ impl Storage for SqliteStorage {
         let mut stmt = conn.prepare_cached(
             "SELECT pos, key, version, item FROM reference_log WHERE dataset = ?1 AND pos > ?2 ORDER BY pos LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![dataset, since, limit + 1], |r| {
+        let rows = stmt.query_map(params![dataset, since, limit.max(0).saturating_add(1)], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<String>>(3)?))
         })?;
         let mut items = Vec::new();
