@@ -421,7 +421,10 @@ impl Worker {
                     tracing::info!(batch_limit = self.batch_limit, "batch too large for the hub; halving");
                 }
                 Err(f) => {
-                    if f.went_out {
+                    if f.error == (SyncError::Refused { status: 400 }) {
+                        // Refused as a whole, nothing stored: the next try is a new batch.
+                        store.write(None, Utc::now(), stored::drop_batch)?;
+                    } else if f.went_out {
                         store.write(None, Utc::now(), |w| stored::mark_sent(w, pending.first_seq, pending.last_seq))?;
                     }
                     return Err(f);

@@ -175,7 +175,7 @@ fn a_batch_without_an_answer_is_sent_again_as_it_was_and_shows_as_sent_meanwhile
     let ids = laptop.check_ins(5);
     let script = script(&[Plan::Hang, Plan::Status(503, Some(2))], 500);
     let (_hub, url) = serve(script.clone());
-    let config = SyncConfig { request_timeout: Duration::from_secs(1), ..SyncConfig::default() };
+    let config = SyncConfig { request_timeout: Duration::from_secs(3), ..SyncConfig::default() };
     let syncer = Syncer::start(config);
     syncer.attach(laptop.opener());
     syncer.enrol(&url, "ABCD-EFGH-JKLM").unwrap();
@@ -197,4 +197,23 @@ fn a_batch_without_an_answer_is_sent_again_as_it_was_and_shows_as_sent_meanwhile
     assert_eq!(s.seen.len(), 3, "timed out, busy, taken");
     assert!(s.seen.windows(2).all(|w| w[0].batch.batch_id == w[1].batch.batch_id && w[0].json == w[1].json));
     assert!(s.seen[2].at - s.seen[1].at >= Duration::from_secs(2));
+}
+
+#[test]
+fn a_batch_refused_as_malformed_is_tried_again_later_as_a_new_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut laptop = Laptop::new(dir.path());
+    laptop.check_ins(4);
+    let script = script(&[Plan::Status(400, None), Plan::Status(422, None)], 500);
+    let (_hub, url) = serve(script.clone());
+    let syncer = Syncer::start(SyncConfig::default());
+    syncer.attach(laptop.opener());
+    syncer.enrol(&url, "ABCD-EFGH-JKLM").unwrap();
+    drained(&laptop);
+    let s = script.lock().unwrap();
+    assert_eq!(s.seen.len(), 3, "400, 422, taken");
+    assert_ne!(s.seen[0].batch.batch_id, s.seen[1].batch.batch_id, "nothing was stored: a new batch");
+    assert_eq!(s.seen[1].batch.batch_id, s.seen[2].batch.batch_id, "another refusal keeps the batch");
+    assert!(SyncError::Refused { status: 422 }.to_string().contains("error 422"));
+    assert_eq!(syncer.status().hub_reachable, Some(true));
 }
