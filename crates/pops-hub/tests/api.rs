@@ -31,6 +31,7 @@ on_both_storages!(
     an_unreachable_database_answers_503_with_retry_after,
     bulk_insert_is_a_plain_insert_of_the_same_rows,
     a_request_in_flight_finishes_after_the_shutdown_signal,
+    a_database_from_a_newer_hub_is_refused_not_damaged,
 );
 
 async fn health_answers_without_a_token(db: &TestDb) {
@@ -575,6 +576,29 @@ async fn a_request_in_flight_finishes_after_the_shutdown_signal(db: &TestDb) {
     let storage = hub.storage.clone();
     hub.stop().await;
     assert_eq!(storage.device_changes(dev.id).unwrap().len(), 50);
+}
+
+async fn a_database_from_a_newer_hub_is_refused_not_damaged(db: &TestDb) {
+    let storage = pops_hub::open(&db.url).unwrap();
+    let centre = storage.add_centre("HMP Example").unwrap();
+    drop(storage);
+    // Opening again runs no step twice.
+    assert_eq!(pops_hub::open(&db.url).unwrap().centres().unwrap().len(), 1);
+    if db.is_postgres() {
+        db.pg_query("UPDATE hub_schema SET version = 99");
+    } else {
+        let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite://")).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let e = pops_hub::open(&db.url).err().expect("a newer schema is refused").to_string();
+    assert!(e.contains("newer"), "{e}");
+    if db.is_postgres() {
+        db.pg_query("UPDATE hub_schema SET version = 1");
+    } else {
+        let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite://")).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    assert_eq!(pops_hub::open(&db.url).unwrap().centres().unwrap()[0].id, centre, "nothing was lost");
 }
 
 /// The contract check itself: a body or status the document does not allow fails the test.

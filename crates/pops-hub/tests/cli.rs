@@ -52,17 +52,17 @@ async fn centres_codes_devices_and_the_quarantine_from_the_command_line(db: &Tes
     assert_eq!(e.centre_id, centre);
     let dev = common::Device { id: e.device_id, centre, token: e.device_token };
 
+    let mut changes = check_ins(1, 2);
+    changes[1].entity = "tuck_shop".into();
+    changes[1].payload = json!({"note": "Ottoline Brackenbury"});
+    hub.api.push(&dev, &batch(changes.clone())).await.reply();
     let list = run(db, &["centre", "list"]);
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(
         list.contains(&centre.to_string()) && list.contains("HMP Example") && list.contains("devices: 1"),
         "{list}"
     );
-
-    let mut changes = check_ins(1, 2);
-    changes[1].entity = "tuck_shop".into();
-    changes[1].payload = json!({"note": "Ottoline Brackenbury"});
-    hub.api.push(&dev, &batch(changes.clone())).await.reply();
+    assert!(!list.contains("never"), "the device's last call is recorded: {list}");
     let q = run(db, &["quarantine", "list"]);
     let q = String::from_utf8_lossy(&q.stdout);
     assert!(q.contains(&changes[1].change_id.to_string()) && q.contains("entity"), "{q}");
