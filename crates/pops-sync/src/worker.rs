@@ -343,8 +343,16 @@ impl Worker {
         }
         if self.need_status {
             let status = client.status(&address, hub.device_id, &hub.token).await?;
-            let acked = store.write(None, Utc::now(), |w| stored::catch_up(w, status.acked_through_seq))?;
-            tracing::info!(hub_acked_through = status.acked_through_seq, newly_acked = acked, "hub status");
+            let hub_has = status.acked_through_seq;
+            // The hub holds the batch whose reply was lost (a crash before it was committed here):
+            // that batch goes again as it was, and the hub answers with the reply it stored, so the
+            // changes it rejected are quarantined here too. Otherwise the hub's word is taken.
+            let lost_reply = hub.pending.is_some_and(|p| {
+                p.first_seq == hub.acked_through_seq + 1 && (p.first_seq..=p.last_seq).contains(&hub_has)
+            });
+            let through = if lost_reply { hub.acked_through_seq } else { hub_has };
+            let acked = store.write(None, Utc::now(), |w| stored::catch_up(w, through))?;
+            tracing::info!(hub_acked_through = hub_has, newly_acked = acked, lost_reply, "hub status");
             self.need_status = false;
         }
         let sent = self.send_all(&client, &address, store).await?;
