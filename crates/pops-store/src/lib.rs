@@ -1,6 +1,6 @@
 //! The centre's encrypted database and the key slots that open it. This is the only crate that
 //! knows SQL: schema and upgrades, the outbox of changes for head office, the hash-chained audit log,
-//! accounts, settings, the visits records and the families kept with consent.
+//! accounts, settings, the visits records, the families kept with consent, and sync with head office.
 
 pub mod accounts;
 pub mod attempts;
@@ -15,6 +15,7 @@ pub mod key;
 pub mod keyslots;
 pub mod outbox;
 pub mod schema;
+pub mod sync;
 pub mod visits;
 
 pub use db::{CACHE_KIB, Store, Writer};

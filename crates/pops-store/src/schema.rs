@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -379,9 +379,75 @@ BEGIN
 END;
 "#;
 
+/// Version 6: sync with head office (`sync.rs`). `sync_state` is one row: the hub this device is
+/// enrolled with, its token (only ever inside this encrypted file), how far head office has
+/// acknowledged the outbox, the batch out for acknowledgement, and the last error in plain words.
+/// An outbox row gets `sent_at` when it first goes out in a batch and `acked_at` once the hub's
+/// reply is committed here; an acknowledgement is never taken back. Changes the hub acknowledged but
+/// would not apply are kept in `sync_quarantine` for the manager. Reference data head office keeps
+/// (partner agencies, price list, session slots) is mirrored in `reference_item`, with a cursor per
+/// dataset in `reference_cursor`.
+const SYNC: &str = r#"
+ALTER TABLE outbox ADD COLUMN sent_at TEXT;
+CREATE INDEX outbox_entity ON outbox(entity_id);
+
+CREATE TRIGGER outbox_ack_is_final BEFORE UPDATE OF acked_at ON outbox
+    WHEN OLD.acked_at IS NOT NULL AND NEW.acked_at IS NOT OLD.acked_at
+BEGIN
+    SELECT RAISE(ABORT, 'an acknowledged change stays acknowledged');
+END;
+
+CREATE TABLE sync_state (
+    id                  INTEGER PRIMARY KEY CHECK (id = 1),
+    hub_url             TEXT,
+    device_id           TEXT,
+    centre_id           TEXT,
+    device_token        TEXT,
+    enrolled_at         TEXT,
+    acked_through_seq   INTEGER NOT NULL DEFAULT 0 CHECK (acked_through_seq >= 0),
+    last_ack_at         TEXT,
+    last_attempt_at     TEXT,
+    last_error          TEXT,
+    last_error_at       TEXT,
+    blocked             INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1)),
+    pending_batch_id    TEXT,
+    pending_first_seq   INTEGER,
+    pending_last_seq    INTEGER,
+    last_reference_at   TEXT,
+    CHECK ((hub_url IS NULL) = (device_token IS NULL)),
+    CHECK ((pending_batch_id IS NULL) = (pending_first_seq IS NULL)
+           AND (pending_first_seq IS NULL) = (pending_last_seq IS NULL))
+) STRICT;
+INSERT INTO sync_state (id) VALUES (1);
+
+CREATE TABLE sync_quarantine (
+    id         INTEGER PRIMARY KEY,
+    seq        INTEGER,
+    change_id  TEXT NOT NULL UNIQUE,
+    entity     TEXT,
+    entity_id  TEXT,
+    reason     TEXT NOT NULL,
+    at         TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE reference_item (
+    dataset  TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    item     TEXT NOT NULL CHECK (json_valid(item)),
+    PRIMARY KEY (dataset, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE reference_cursor (
+    dataset    TEXT PRIMARY KEY,
+    since      INTEGER NOT NULL CHECK (since >= 0),
+    pulled_at  TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
 /// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
-const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH];
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC];
 
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {

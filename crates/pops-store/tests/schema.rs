@@ -234,3 +234,43 @@ fn version_4_families_move_to_cards_and_the_new_indexes_in_version_5() {
         store.read(|c| Ok(c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?)).unwrap();
     assert_eq!(broken, 0, "the check-ins still refer to their families");
 }
+
+#[test]
+fn version_5_outbox_rows_are_waiting_for_head_office_after_the_upgrade_to_version_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DbKey::generate();
+    let path = dir.path().join("v5.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::create_version(&tx, 5).unwrap();
+        for seq in 1..=3 {
+            tx.execute(
+                "INSERT INTO outbox (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version,
+                                     payload, audit_id, audit_hash)
+                 VALUES (?1, ?2, 'check_in', ?3, 'upsert', '2026-11-01T13:05:00.000Z', ?4, 5, '{}', ?1, 'h')",
+                rusqlite::params![
+                    seq,
+                    uuid::Uuid::now_v7().to_string(),
+                    format!("0190b3a0-0000-7000-8000-00000000000{seq}"),
+                    uuid::Uuid::now_v7().to_string()
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, &key).unwrap();
+    let status = store.read(pops_store::sync::status).unwrap();
+    assert!(!status.enrolled && !status.blocked && !status.safe_to_shut);
+    assert_eq!((status.waiting, status.acked_through_seq, status.quarantined), (3, 0, 0));
+    let sent: i64 = store
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(sent, 3, "nothing has gone out yet");
+    let id = uuid::Uuid::parse_str("0190b3a0-0000-7000-8000-000000000002").unwrap();
+    let states = store.read(|c| pops_store::sync::record_states(c, "check_in", &[id])).unwrap();
+    assert_eq!(states[&id], pops_store::sync::RecordState::Saved);
+    assert_eq!(store.read(pops_store::sync::hub).unwrap().map(|h| h.device_id), None);
+}

@@ -1,0 +1,514 @@
+//! The worker: one thread, one single-threaded tokio runtime, one store connection of its own.
+//! It waits for a command or the next due time, then runs a *cycle*: ask the hub how far it got
+//! (after every attach), send the outbox in batches, pull reference data when due. A failure is
+//! kept as the last error in plain words and retried with backoff; a refused token blocks until
+//! the device is enrolled again.
+
+use crate::address::HubAddress;
+use crate::client::{Failure, HubClient, Pushed};
+use crate::error::REVOKED;
+use crate::schedule;
+use crate::{LiveStatus, Opener, SyncConfig, SyncError};
+use chrono::{DateTime, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use pops_domain::sync::{Batch, MAX_BATCH_CHANGES, MAX_BATCH_JSON_BYTES, dataset};
+use pops_store::sync::{self as stored, Hub, PendingBatch};
+use pops_store::{Store, outbox};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Instant, sleep_until};
+use uuid::Uuid;
+
+pub(crate) enum Command {
+    Attach(Opener),
+    Detach,
+    SendNow,
+    Changed,
+    Enrol { hub_url: String, code: String, reply: std::sync::mpsc::SyncSender<Result<(), SyncError>> },
+    Shutdown,
+}
+
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// Bytes of a batch's JSON besides its changes: `{"batch_id":"…","first_seq":…,"last_seq":…,"changes":[]}`.
+const ENVELOPE_BYTES: usize = 128;
+
+pub(crate) struct Worker {
+    config: SyncConfig,
+    client: Result<HubClient, SyncError>,
+    live: Arc<Mutex<LiveStatus>>,
+    store: Option<Store>,
+    /// Ask the hub how far it got before sending (after every attach and enrolment).
+    need_status: bool,
+    /// Failed cycles in a row.
+    failures: u32,
+    /// The hub's `Retry-After`: no request before this.
+    not_before: Option<Instant>,
+    next_attempt: Option<Instant>,
+    /// Pull reference data in the next cycle even if the last pull is recent.
+    force_reference: bool,
+    next_nightly: DateTime<Utc>,
+    /// Changes per batch: halved by each 413.
+    batch_limit: usize,
+    rng: StdRng,
+}
+
+fn instant_at(t: DateTime<Utc>) -> Instant {
+    Instant::now() + (t - Utc::now()).to_std().unwrap_or_default()
+}
+
+fn time_at(i: Instant) -> DateTime<Utc> {
+    let ahead = i.saturating_duration_since(Instant::now());
+    Utc::now() + chrono::Duration::from_std(ahead).unwrap_or_default()
+}
+
+fn gzip(json: &[u8]) -> Result<Vec<u8>, SyncError> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(json.len() / 4), Compression::default());
+    encoder.write_all(json).map_err(|_| SyncError::Setup("a batch could not be compressed".into()))?;
+    encoder.finish().map_err(|_| SyncError::Setup("a batch could not be compressed".into()))
+}
+
+impl Worker {
+    pub fn new(config: SyncConfig, live: Arc<Mutex<LiveStatus>>) -> Worker {
+        let client = HubClient::new(&config);
+        if let Err(e) = &client {
+            tracing::error!(error = %e, "sync cannot start its HTTPS client");
+        }
+        let next_nightly = schedule::next_nightly(Utc::now(), config.nightly_at);
+        Worker {
+            config,
+            client,
+            live,
+            store: None,
+            need_status: true,
+            failures: 0,
+            not_before: None,
+            next_attempt: None,
+            force_reference: false,
+            next_nightly,
+            batch_limit: MAX_BATCH_CHANGES,
+            rng: StdRng::from_os_rng(),
+        }
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, LiveStatus> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn publish(&self) {
+        let next = self.next_attempt.map(time_at);
+        let attached = self.store.is_some();
+        let failures = self.failures;
+        let mut live = self.live();
+        live.attached = attached;
+        live.next_attempt_at = next;
+        live.failures = failures;
+    }
+
+    pub async fn run(mut self, mut rx: UnboundedReceiver<Command>) {
+        loop {
+            self.publish();
+            enum Event {
+                Command(Option<Command>),
+                Due,
+            }
+            let event = match self.next_attempt {
+                Some(at) => tokio::select! {
+                    biased;
+                    cmd = rx.recv() => Event::Command(cmd),
+                    () = sleep_until(at) => Event::Due,
+                },
+                None => Event::Command(rx.recv().await),
+            };
+            let flow = match event {
+                Event::Command(Some(cmd)) => self.handle(cmd).await,
+                Event::Command(None) => Flow::Stop,
+                Event::Due => self.attempt(&mut rx).await,
+            };
+            if flow == Flow::Stop {
+                break;
+            }
+        }
+        self.store = None;
+        self.next_attempt = None;
+        self.publish();
+        tracing::info!("sync worker stopped");
+    }
+
+    async fn handle(&mut self, cmd: Command) -> Flow {
+        let now = Instant::now();
+        match cmd {
+            Command::Attach(opener) => {
+                // The old connection closes before the new one opens.
+                self.store = None;
+                match opener() {
+                    Ok(store) => {
+                        self.store = Some(store);
+                        self.need_status = true;
+                        self.failures = 0;
+                        self.batch_limit = MAX_BATCH_CHANGES;
+                        self.next_attempt = Some(self.not_before.map_or(now, |nb| nb.max(now)));
+                        self.live().problem = None;
+                        tracing::info!("sync attached to the store");
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sync could not open the store");
+                        self.live().problem = Some(SyncError::from(e).to_string());
+                        self.next_attempt = None;
+                    }
+                }
+            }
+            Command::Detach => {
+                self.store = None;
+                self.next_attempt = None;
+                tracing::info!("sync detached from the store");
+            }
+            Command::SendNow => {
+                if self.store.is_some() {
+                    self.force_reference = true;
+                    self.next_attempt = Some(self.not_before.map_or(now, |nb| nb.max(now)));
+                }
+            }
+            Command::Changed => {
+                // While backing off after a failure, the backoff decides; otherwise soon, once
+                // for a burst of changes.
+                if self.store.is_some() && self.failures == 0 {
+                    let soon = now + self.config.change_debounce;
+                    self.next_attempt = Some(self.next_attempt.map_or(soon, |t| t.min(soon)));
+                }
+            }
+            Command::Enrol { hub_url, code, reply } => {
+                let result = self.enrol(&hub_url, &code).await;
+                if let Err(e) = &result {
+                    tracing::info!(error = ?e, "enrolment did not succeed");
+                }
+                let _ = reply.send(result);
+            }
+            Command::Shutdown => return Flow::Stop,
+        }
+        Flow::Go
+    }
+
+    async fn enrol(&mut self, hub_url: &str, code: &str) -> Result<(), SyncError> {
+        let hub = HubAddress::parse(hub_url)?;
+        let code = code.trim();
+        if code.is_empty() {
+            return Err(SyncError::NoCode);
+        }
+        let client = self.client.clone()?;
+        if self.store.is_none() {
+            return Err(SyncError::NotSignedIn);
+        }
+        let enrolment = client.enrol(&hub, code).await.map_err(|f| f.error)?;
+        let store = self.store.as_mut().ok_or(SyncError::NotSignedIn)?;
+        store.write(None, Utc::now(), |w| stored::save_enrolment(w, hub.as_str(), &enrolment))?;
+        tracing::info!(device = %enrolment.device_id, "enrolled with head office");
+        self.need_status = true;
+        self.failures = 0;
+        self.not_before = None;
+        self.batch_limit = MAX_BATCH_CHANGES;
+        self.force_reference = true;
+        self.next_attempt = Some(Instant::now());
+        self.live().hub_reachable = Some(true);
+        Ok(())
+    }
+
+    /// Runs one cycle, but gives way to a command that ends it (shutdown, detach, a new attach):
+    /// the request in flight is abandoned, which is safe because nothing counts as acknowledged
+    /// until the hub's reply is committed, and the pending batch is sent again as it was.
+    async fn attempt(&mut self, rx: &mut UnboundedReceiver<Command>) -> Flow {
+        self.next_attempt = None;
+        let mut store = match self.store.take() {
+            Some(s) => s,
+            None => return Flow::Go,
+        };
+        self.live().sending = true;
+        let mut later = Vec::new();
+        let mut interrupt = None;
+        let finished = {
+            let cycle = self.cycle(&mut store);
+            tokio::pin!(cycle);
+            loop {
+                tokio::select! {
+                    biased;
+                    () = &mut cycle => break true,
+                    cmd = rx.recv() => match cmd {
+                        Some(c @ (Command::SendNow | Command::Changed | Command::Enrol { .. })) => later.push(c),
+                        other => {
+                            interrupt = Some(other);
+                            break false;
+                        }
+                    },
+                }
+            }
+        };
+        self.store = Some(store);
+        {
+            // One update, so a reader never sees the cycle ended without its outcome.
+            let next = self.next_attempt.map(time_at);
+            let failures = self.failures;
+            let mut live = self.live();
+            live.sending = false;
+            live.attempts += 1;
+            live.next_attempt_at = next;
+            live.failures = failures;
+        }
+        if !finished {
+            tracing::info!("sync cycle interrupted; anything in flight is sent again later");
+        }
+        for cmd in later {
+            self.publish();
+            if self.handle(cmd).await == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        match interrupt {
+            None => Flow::Go,
+            Some(None) => Flow::Stop,
+            Some(Some(cmd)) => self.handle(cmd).await,
+        }
+    }
+
+    async fn cycle(&mut self, store: &mut Store) {
+        let now = Utc::now();
+        if now >= self.next_nightly {
+            self.force_reference = true;
+            self.next_nightly = schedule::next_nightly(now, self.config.nightly_at);
+        }
+        match self.exchange(store).await {
+            Ok(Some(hub)) => {
+                self.failures = 0;
+                self.not_before = None;
+                self.force_reference = false;
+                self.live().hub_reachable = Some(true);
+                let reference_due = hub.last_reference_at.map_or(Utc::now(), |t| {
+                    t + chrono::Duration::from_std(self.config.reference_every).unwrap_or_default()
+                });
+                self.next_attempt = Some(instant_at(reference_due.min(self.next_nightly)));
+            }
+            // Not enrolled, or blocked: nothing to do until an enrolment.
+            Ok(None) => self.next_attempt = None,
+            Err(f) => self.failed(store, f),
+        }
+    }
+
+    fn failed(&mut self, store: &mut Store, f: Failure) {
+        self.failures = self.failures.saturating_add(1);
+        if let Some(answered) = f.error.hub_answered() {
+            self.live().hub_reachable = Some(answered);
+        }
+        let words = f.error.to_string();
+        if f.error == SyncError::Revoked {
+            tracing::warn!("head office refused this device's token; sync stops until enrolled again");
+            if let Err(e) = store.write(None, Utc::now(), |w| stored::block(w, REVOKED)) {
+                tracing::error!(error = %e, "could not record the refusal");
+            }
+            self.next_attempt = None;
+            return;
+        }
+        if let Err(e) = store.write(None, Utc::now(), |w| stored::record_error(w, &words)) {
+            tracing::error!(error = %e, "could not record the sync error");
+        }
+        let cap = schedule::cap_at(Utc::now(), self.config.day_cap, self.config.night_cap);
+        let mut delay = schedule::backoff(self.failures - 1, self.config.backoff_base, cap, &mut self.rng);
+        if let Some(wait) = f.retry_after {
+            self.not_before = Some(Instant::now() + wait);
+            delay = delay.max(wait);
+        }
+        tracing::info!(failures = self.failures, delay_ms = delay.as_millis() as u64, error = ?f.error, "sync failed; will retry");
+        self.next_attempt = Some(Instant::now() + delay);
+    }
+
+    /// One exchange with the hub. Answers the enrolment as it stands after it, or `None` when
+    /// there is nothing to do (not enrolled, or blocked).
+    async fn exchange(&mut self, store: &mut Store) -> Result<Option<Hub>, Failure> {
+        let client = self.client.clone()?;
+        let Some(hub) = store.read(stored::hub)? else { return Ok(None) };
+        if hub.blocked {
+            return Ok(None);
+        }
+        let address = HubAddress::parse(&hub.url)?;
+        store.write(None, Utc::now(), stored::record_attempt)?;
+        if self.failures > 0 {
+            client.health(&address).await?;
+            self.live().hub_reachable = Some(true);
+        }
+        if self.need_status {
+            let status = client.status(&address, hub.device_id, &hub.token).await?;
+            let hub_has = status.acked_through_seq;
+            // The hub holds the batch whose reply was lost (a crash before it was committed here):
+            // that batch goes again as it was, and the hub answers with the reply it stored, so the
+            // changes it rejected are quarantined here too. Otherwise the hub's word is taken.
+            let lost_reply = hub.pending.is_some_and(|p| {
+                p.first_seq == hub.acked_through_seq + 1 && (p.first_seq..=p.last_seq).contains(&hub_has)
+            });
+            let through = if lost_reply { hub.acked_through_seq } else { hub_has };
+            let acked = store.write(None, Utc::now(), |w| stored::catch_up(w, through))?;
+            tracing::info!(hub_acked_through = hub_has, newly_acked = acked, lost_reply, "hub status");
+            self.need_status = false;
+        }
+        let sent = self.send_all(&client, &address, store).await?;
+        let due = self.force_reference
+            || hub
+                .last_reference_at
+                .is_none_or(|t| (Utc::now() - t).to_std().unwrap_or_default() >= self.config.reference_every);
+        if due {
+            pull_reference(&client, &address, &hub, store).await?;
+        }
+        if sent == 0 {
+            store.write(None, Utc::now(), stored::clear_error)?;
+        }
+        Ok(store.read(stored::hub)?)
+    }
+
+    /// Sends every batch that is waiting, oldest first. Answers how many batches were acknowledged.
+    async fn send_all(
+        &mut self,
+        client: &HubClient,
+        address: &HubAddress,
+        store: &mut Store,
+    ) -> Result<usize, Failure> {
+        let mut acked_batches = 0;
+        let mut rewinds = 0;
+        loop {
+            let hub = store.read(stored::hub)?.ok_or(SyncError::NotEnrolled)?;
+            let last = store.read(stored::last_seq)?;
+            let from = hub.acked_through_seq + 1;
+            if from > last {
+                return Ok(acked_batches);
+            }
+            let (pending, json) = build_batch(store, &hub, from, last, self.batch_limit)?;
+            let count = pending.last_seq - pending.first_seq + 1;
+            let body = gzip(&json)?;
+            tracing::info!(
+                first_seq = pending.first_seq,
+                last_seq = pending.last_seq,
+                changes = count,
+                json_bytes = json.len(),
+                gzip_bytes = body.len(),
+                "sending batch"
+            );
+            match client.push(address, hub.device_id, &hub.token, body).await {
+                Ok(Pushed::Acked(reply)) => {
+                    let recorded = store.write(None, Utc::now(), |w| stored::record_reply(w, &pending, &reply))?;
+                    tracing::info!(
+                        acked_through = reply.acked_through_seq,
+                        newly_acked = recorded.acked,
+                        quarantined = recorded.quarantined,
+                        unknown_rejections = recorded.unknown_rejections,
+                        "batch acknowledged"
+                    );
+                    if reply.acked_through_seq <= hub.acked_through_seq {
+                        // The hub took the batch but did not move: sending it again would loop.
+                        return Err(Failure { error: SyncError::BadReply, retry_after: None, went_out: true });
+                    }
+                    acked_batches += 1;
+                }
+                Ok(Pushed::Rewind { expected_seq }) => {
+                    rewinds += 1;
+                    tracing::info!(expected_seq, sent_from = pending.first_seq, "hub expects another seq");
+                    if rewinds > 3 {
+                        return Err(Failure { error: SyncError::BadReply, retry_after: None, went_out: true });
+                    }
+                    store.write(None, Utc::now(), |w| stored::rewind(w, expected_seq))?;
+                }
+                Ok(Pushed::TooLarge) => {
+                    store.write(None, Utc::now(), stored::drop_batch)?;
+                    if count <= 1 {
+                        return Err(SyncError::TooLarge { seq: pending.first_seq }.into());
+                    }
+                    self.batch_limit = usize::try_from(count / 2).unwrap_or(1).max(1);
+                    tracing::info!(batch_limit = self.batch_limit, "batch too large for the hub; halving");
+                }
+                Err(f) => {
+                    if f.error == (SyncError::Refused { status: 400 }) {
+                        // Refused as a whole, nothing stored: the next try is a new batch.
+                        store.write(None, Utc::now(), stored::drop_batch)?;
+                    } else if f.went_out {
+                        store.write(None, Utc::now(), |w| stored::mark_sent(w, pending.first_seq, pending.last_seq))?;
+                    }
+                    return Err(f);
+                }
+            }
+        }
+    }
+}
+
+/// The batch to send from `from`: the pending one when it starts there (same id, same changes,
+/// so the same body), else a new one of at most `limit` changes and [`MAX_BATCH_JSON_BYTES`] of
+/// JSON, kept as pending before it goes out.
+fn build_batch(
+    store: &mut Store,
+    hub: &Hub,
+    from: i64,
+    last: i64,
+    limit: usize,
+) -> Result<(PendingBatch, Vec<u8>), Failure> {
+    let encode = |b: &Batch| serde_json::to_vec(b).map_err(|e| Failure::from(pops_store::Error::from(e)));
+    if let Some(p) = hub.pending.filter(|p| p.first_seq == from && p.last_seq <= last) {
+        let changes = store.read(|c| outbox::changes_after(c, from - 1, p.last_seq - from + 1))?;
+        let batch = Batch { batch_id: p.batch_id, first_seq: p.first_seq, last_seq: p.last_seq, changes };
+        if batch.check().is_ok() {
+            tracing::info!(first_seq = p.first_seq, last_seq = p.last_seq, "sending the pending batch again");
+            return Ok((p, encode(&batch)?));
+        }
+    }
+    let limit = limit.clamp(1, MAX_BATCH_CHANGES);
+    let candidates = store.read(|c| outbox::changes_after(c, from - 1, limit as i64))?;
+    let mut size = ENVELOPE_BYTES;
+    let mut changes = Vec::with_capacity(candidates.len());
+    for change in candidates {
+        let bytes = serde_json::to_vec(&change).map_err(|e| Failure::from(pops_store::Error::from(e)))?.len() + 1;
+        if !changes.is_empty() && size + bytes > MAX_BATCH_JSON_BYTES {
+            break;
+        }
+        size += bytes;
+        changes.push(change);
+    }
+    let last_seq = from + changes.len() as i64 - 1;
+    let batch = Batch { batch_id: Uuid::now_v7(), first_seq: from, last_seq, changes };
+    batch.check().map_err(|e| SyncError::Store(format!("the outbox cannot be sent as it is: {e}")))?;
+    let pending = PendingBatch { batch_id: batch.batch_id, first_seq: from, last_seq };
+    store.write(None, Utc::now(), |w| stored::begin_batch(w, &pending))?;
+    Ok((pending, encode(&batch)?))
+}
+
+/// Pulls every reference dataset page by page from its cursor; each page and its cursor are
+/// applied in one local transaction. A page the store refuses stops the pull with its words.
+async fn pull_reference(client: &HubClient, address: &HubAddress, hub: &Hub, store: &mut Store) -> Result<(), Failure> {
+    for name in dataset::ALL {
+        let mut pages = 0u32;
+        loop {
+            let since = store.read(|c| stored::reference_cursor(c, name))?;
+            let Some(page) = client.reference(address, &hub.token, name, since).await? else {
+                tracing::info!(dataset = name, "the hub does not offer this dataset");
+                break;
+            };
+            pages += 1;
+            if page.items.is_empty() && page.next_since == since {
+                break;
+            }
+            let applied = store.write(None, Utc::now(), |w| stored::apply_reference_page(w, name, since, &page))?;
+            tracing::info!(
+                dataset = name,
+                since,
+                next_since = page.next_since,
+                entries = applied,
+                "reference page applied"
+            );
+            if !page.has_more || page.next_since == since || pages >= 100_000 {
+                break;
+            }
+        }
+    }
+    store.write(None, Utc::now(), stored::record_reference_pull)?;
+    Ok(())
+}
