@@ -61,6 +61,7 @@ impl AppSession {
         // No pooled connections: when a test panics, thirtyfour ends the session from `Drop` on a
         // runtime of its own with a clone of this client, and a connection pooled by the test's
         // (now blocked) runtime would hang that request until it times out.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .timeout(REQUEST_TIMEOUT)

@@ -256,6 +256,7 @@ async fn serve_answers_over_tls_with_a_certificate_and_key(db: &TestDb) {
     assert_eq!(r.json(), json!({"status": "ok"}));
 
     // Plain HTTP to the TLS port gets nowhere.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let plain = reqwest::Client::new().get(format!("http://{}/v1/health", served.addr)).send().await;
     assert!(plain.is_err() || plain.unwrap().status() != 200);
     let (status, log) = served.terminate();

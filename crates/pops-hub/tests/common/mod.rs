@@ -257,6 +257,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str) -> Api {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Api { base: base.to_string(), client: reqwest::Client::new() }
     }
 
