@@ -40,6 +40,12 @@ pub enum Fault {
     Cut,
     /// Forward both ways, and call the hook as soon as the response's first bytes reach the device.
     AfterResponse(Hook),
+    /// Forward the response's first `bytes` bytes, then close: a reply cut off part way.
+    Truncate { bytes: usize },
+    /// Forward the request, and at the same moment send `extra` more copies of it to the hub, each
+    /// on a connection of its own; their replies are kept in [`Seen::copies`], the device gets the
+    /// original's.
+    Duplicate { extra: usize },
 }
 
 impl Fault {
@@ -49,6 +55,8 @@ impl Fault {
             Fault::Unavailable { .. } => "unavailable",
             Fault::Cut => "cut",
             Fault::AfterResponse(_) => "after_response",
+            Fault::Truncate { .. } => "truncate",
+            Fault::Duplicate { .. } => "duplicate",
         }
     }
 }
@@ -58,6 +66,7 @@ impl Fault {
 pub struct Rule {
     method: String,
     path_contains: String,
+    skip: usize,
     times: usize,
     fault: Fault,
 }
@@ -65,7 +74,12 @@ pub struct Rule {
 impl Rule {
     /// Applies `fault` to the next `times` requests with this method whose path contains `path_contains`.
     pub fn new(method: &str, path_contains: &str, times: usize, fault: Fault) -> Rule {
-        Rule { method: method.to_string(), path_contains: path_contains.to_string(), times, fault }
+        Rule { method: method.to_string(), path_contains: path_contains.to_string(), skip: 0, times, fault }
+    }
+
+    /// Lets the first `n` matching requests through untouched before the fault applies.
+    pub fn skipping(self, n: usize) -> Rule {
+        Rule { skip: n, ..self }
     }
 }
 
@@ -77,6 +91,8 @@ pub struct Seen {
     pub path: String,
     /// `None` when it was passed through untouched.
     pub fault: Option<&'static str>,
+    /// For [`Fault::Duplicate`]: each copy's whole reply (status line, headers and body).
+    pub copies: Vec<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -85,6 +101,8 @@ struct Shared {
     seen: Mutex<Vec<Seen>>,
     down: AtomicBool,
     connections: Mutex<Vec<AbortHandle>>,
+    /// Bytes forwarded from the device to the hub, headers and all.
+    bytes_up: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -96,6 +114,10 @@ impl Shared {
     fn fault_for(&self, method: &str, path: &str) -> Option<Fault> {
         let mut rules = lock(&self.rules);
         let rule = rules.iter_mut().find(|r| r.times > 0 && r.method == method && path.contains(&r.path_contains))?;
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         rule.times -= 1;
         Some(rule.fault.clone())
     }
@@ -124,7 +146,7 @@ impl FaultProxy {
                 let conn_shared = accept_shared.clone();
                 let task = tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(upstream).await {
-                        connection(client, server, conn_shared).await;
+                        connection(client, server, upstream, conn_shared).await;
                     }
                 });
                 let mut live = lock(&accept_shared.connections);
@@ -156,6 +178,11 @@ impl FaultProxy {
                 handle.abort();
             }
         }
+    }
+
+    /// How many bytes the device has sent through the proxy (requests, headers and all).
+    pub fn bytes_up(&self) -> u64 {
+        self.shared.bytes_up.load(Ordering::SeqCst)
     }
 
     /// Every request seen so far, in order.
@@ -199,13 +226,13 @@ fn parse_head(buf: &[u8]) -> Option<Head> {
     Some(Head { method, path, len: end, body_length })
 }
 
-async fn connection(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
+async fn connection(client: TcpStream, server: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
     let client_write = Arc::new(tokio::sync::Mutex::new(client_write));
     let pending: Arc<Mutex<Option<Fault>>> = Arc::new(Mutex::new(None));
     tokio::select! {
-        _ = requests(client_read, server_write, client_write.clone(), pending.clone(), shared) => {}
+        _ = requests(client_read, server_write, client_write.clone(), pending.clone(), upstream, shared) => {}
         _ = responses(server_read, client_write, pending) => {}
     }
 }
@@ -216,6 +243,7 @@ async fn requests(
     mut to: OwnedWriteHalf,
     client: Arc<tokio::sync::Mutex<OwnedWriteHalf>>,
     pending: Arc<Mutex<Option<Fault>>>,
+    upstream: SocketAddr,
     shared: Arc<Shared>,
 ) {
     let mut buf = Vec::new();
@@ -231,12 +259,17 @@ async fn requests(
             }
         };
         let fault = shared.fault_for(&head.method, &head.path);
-        lock(&shared.seen).push(Seen {
-            at: Instant::now(),
-            method: head.method.clone(),
-            path: head.path.clone(),
-            fault: fault.as_ref().map(Fault::name),
-        });
+        let index = {
+            let mut seen = lock(&shared.seen);
+            seen.push(Seen {
+                at: Instant::now(),
+                method: head.method.clone(),
+                path: head.path.clone(),
+                fault: fault.as_ref().map(Fault::name),
+                copies: Vec::new(),
+            });
+            seen.len() - 1
+        };
         match &fault {
             Some(Fault::Cut) => return,
             Some(Fault::Unavailable { retry_after_secs }) => {
@@ -248,6 +281,30 @@ async fn requests(
                 );
                 let _ = client.lock().await.write_all(reply.as_bytes()).await;
                 return;
+            }
+            Some(Fault::Duplicate { extra }) => {
+                let Some(body_length) = head.body_length else { return };
+                while buf.len() < head.len + body_length {
+                    match from.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let request = buf[..head.len + body_length].to_vec();
+                let copies = (0..*extra).map(|_| tokio::spawn(copy_of(upstream, request.clone())));
+                let copies: Vec<_> = copies.collect();
+                // The original goes at the same moment as the copies.
+                if to.write_all(&request).await.is_err() {
+                    return;
+                }
+                shared.bytes_up.fetch_add(request.len() as u64, Ordering::Relaxed);
+                buf.drain(..request.len());
+                let mut replies = Vec::new();
+                for copy in copies {
+                    replies.push(copy.await.unwrap_or_default());
+                }
+                lock(&shared.seen)[index].copies = replies;
+                continue;
             }
             _ => *lock(&pending) = fault,
         }
@@ -271,10 +328,26 @@ async fn requests(
             if to.write_all(&buf[..take]).await.is_err() {
                 return;
             }
+            shared.bytes_up.fetch_add(take as u64, Ordering::Relaxed);
             buf.drain(..take);
             remaining -= take;
         }
     }
+}
+
+/// Sends one copy of `request` on a connection of its own, asking the hub to close it after the
+/// reply, and answers the whole reply (empty if the hub could not be reached).
+async fn copy_of(upstream: SocketAddr, request: Vec<u8>) -> Vec<u8> {
+    let Ok(mut stream) = TcpStream::connect(upstream).await else { return Vec::new() };
+    let Some(line_end) = request.windows(2).position(|w| w == b"\r\n") else { return Vec::new() };
+    let mut copy = request[..line_end + 2].to_vec();
+    copy.extend_from_slice(b"connection: close\r\n");
+    copy.extend_from_slice(&request[line_end + 2..]);
+    let mut reply = Vec::new();
+    if stream.write_all(&copy).await.is_ok() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read_to_end(&mut reply)).await;
+    }
+    reply
 }
 
 /// Hub → device: passes responses back, unless the request they answer was to lose its response.
@@ -293,6 +366,10 @@ async fn responses(
         let fault = lock(&pending).take();
         match fault {
             Some(Fault::LoseResponse) => return,
+            Some(Fault::Truncate { bytes }) => {
+                let _ = client.lock().await.write_all(&chunk[..n.min(bytes)]).await;
+                return;
+            }
             Some(Fault::AfterResponse(hook)) => {
                 if client.lock().await.write_all(&chunk[..n]).await.is_err() {
                     return;
@@ -330,10 +407,11 @@ mod tests {
                         if let Some(head) = parse_head(&buf) {
                             let total = head.len + head.body_length.unwrap_or(0);
                             if buf.len() >= total {
+                                let close = String::from_utf8_lossy(&buf[..head.len]).contains("connection: close");
                                 buf.drain(..total);
                                 counter.fetch_add(1, Ordering::SeqCst);
                                 let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                                if s.write_all(ok.as_bytes()).await.is_err() {
+                                if s.write_all(ok.as_bytes()).await.is_err() || close {
                                     return;
                                 }
                                 continue;
@@ -402,8 +480,37 @@ mod tests {
         proxy.set_down(false);
         assert!(send(proxy.addr(), POST).await.ends_with("ok"));
 
-        let faults: Vec<_> = proxy.seen().iter().map(|s| s.fault).collect();
-        assert_eq!(faults, [None, Some("lose_response"), Some("unavailable"), Some("after_response"), None]);
+        proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::Truncate { bytes: 12 }));
+        assert_eq!(send(proxy.addr(), POST).await, "HTTP/1.1 200");
+
+        let before = hits.load(Ordering::SeqCst);
+        proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::Duplicate { extra: 3 }));
+        assert!(send(proxy.addr(), POST).await.ends_with("ok"));
+        assert_eq!(hits.load(Ordering::SeqCst), before + 4, "the original and three copies");
+
+        // The copies' replies are kept once all have come back, which may be after the original's.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while proxy.seen()[6].copies.len() < 3 && Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(proxy.bytes_up(), 6 * POST.len() as u64, "six requests went through whole");
+        let seen = proxy.seen();
+        let faults: Vec<_> = seen.iter().map(|s| s.fault).collect();
+        assert_eq!(
+            faults,
+            [
+                None,
+                Some("lose_response"),
+                Some("unavailable"),
+                Some("after_response"),
+                None,
+                Some("truncate"),
+                Some("duplicate")
+            ]
+        );
+        let copies = &seen[6].copies;
+        assert_eq!(copies.len(), 3);
+        assert!(copies.iter().all(|c| c.starts_with(b"HTTP/1.1 200") && c.ends_with(b"ok")));
     }
 
     #[tokio::test]
@@ -411,6 +518,7 @@ mod tests {
         let (up, hits) = upstream().await;
         let proxy = FaultProxy::start(up).await;
         proxy.add_rule(Rule::new("GET", "/health", 5, Fault::Cut));
+        proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::Cut).skipping(2));
         let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
         s.write_all(format!("{POST}{POST}").as_bytes()).await.unwrap();
         let mut out = Vec::new();

@@ -20,7 +20,7 @@ commands:
   test           every check CI runs: formatting, UI checks and tests, clippy, all Rust tests
                  (including the end-to-end tests that drive the real app window under Xvfb)
   codegen        regenerate ui/src/backend/bindings.ts from the Rust types
-  bench          run the benchmarks of pops-store (extra ARGS go to `cargo bench`)
+  bench          run the benchmarks of pops-store and pops-sync (extra ARGS go to `cargo bench`)
   postgres       start a throw-away PostgreSQL on 127.0.0.1, print its URL for
                  POPS_TEST_POSTGRES_URL, and stop and delete it when Enter is pressed
 ";
@@ -128,9 +128,14 @@ fn codegen(root: &Path) -> Result<()> {
     timed(&cmd.line(), || cmd.run())
 }
 
-/// `cargo xtask bench`: the store's benchmarks; they print their own figures.
+/// `cargo xtask bench`: the store's and sync's benchmarks; they print their own figures. Sync's
+/// twelve-laptop figure needs PostgreSQL: a throw-away cluster, as for the tests.
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
-    let cmd = Cmd::cargo(root).args(["bench", "-p", "pops-store"]).args(extra);
+    let postgres = timed("throw-away PostgreSQL on 127.0.0.1", postgres::Cluster::start)?;
+    let cmd = Cmd::cargo(root)
+        .args(["bench", "-p", "pops-store", "-p", "pops-sync"])
+        .args(extra)
+        .env("POPS_TEST_POSTGRES_URL", &postgres.url);
     timed(&cmd.line(), || cmd.run())
 }
 

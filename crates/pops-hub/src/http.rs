@@ -186,6 +186,7 @@ fn own_path(token_device: Uuid, path: Result<Path<String>, PathRejection>) -> Re
 async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Vec<u8>, Problem> {
     let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > cap as u64) {
+        drain(body, cap).await;
         return Err(Problem::too_large());
     }
     if let Some(kind) = headers.get(CONTENT_TYPE) {
@@ -201,12 +202,30 @@ async fn read_body(headers: &HeaderMap, body: Body, cap: usize) -> Result<Vec<u8
         let frame = frame.map_err(|_| Problem::bad_request("the body could not be read"))?;
         if let Ok(data) = frame.into_data() {
             if out.len() + data.len() > cap {
+                drain(body, cap).await;
                 return Err(Problem::too_large());
             }
             out.extend_from_slice(&data);
         }
     }
     Ok(out)
+}
+
+/// Reads and drops what is left of a body refused as too large, up to four times `cap` and for at
+/// most five seconds, so that a client still sending hears the 413 instead of a reset connection.
+/// A body larger still is cut off: the connection closes with the reply.
+async fn drain(mut body: Body, cap: usize) {
+    let budget = cap.saturating_mul(4);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut read = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |d| d.len());
+            if read > budget {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Whether the body is gzip (`Content-Encoding`), or a 400 for an encoding the hub does not take.
