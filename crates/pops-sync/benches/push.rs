@@ -21,6 +21,7 @@ use std::time::Instant;
 fn main() {
     let n: usize = std::env::var("POPS_BENCH_CHANGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
+    common::logs(); // POPS_TEST_LOG=info shows each batch
 
     // 1 and 2: one laptop, one hub on SQLite, a counting proxy between them.
     let hub = Hub::new(dir.path());
