@@ -107,12 +107,15 @@ pub struct DeviceStatus {
 }
 
 /// `GET /v1/devices/{device_id}/changes?after=N&limit=M`: the centre's acknowledged changes, in the
-/// order the hub stored them. `next_after` is the cursor for the next page.
+/// order the hub stored them. `next_after` is the cursor for the next page; `total` is how many
+/// changes the centre has in all (on every page, so a laptop restoring the centre can show how far
+/// it has got; it grows while the centre's other devices keep sending).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangesPage {
     pub changes: Vec<Change>,
     pub next_after: i64,
     pub has_more: bool,
+    pub total: i64,
 }
 
 /// One entry of a reference dataset's log. Each import at the hub appends, for every item that is

@@ -420,12 +420,14 @@ async fn changes_page_through_the_centre_across_its_devices_only(db: &TestDb) {
         let r = hub.api.get(&format!("{}?after={after}&limit=2", a.path("changes")), Some(&a.token)).await;
         let page: ChangesPage = serde_json::from_slice(&r.body).unwrap();
         assert!(page.changes.len() <= 2);
+        assert_eq!(page.total, 4, "every page counts the centre's stored changes, quarantined ones not");
         got.extend(page.changes.iter().map(|c| c.change_id));
         pages += 1;
         if !page.has_more {
             let end = hub.api.get(&format!("{}?after={}", a.path("changes"), page.next_after), Some(&a.token)).await;
             let end: ChangesPage = serde_json::from_slice(&end.body).unwrap();
             assert!(end.changes.is_empty() && !end.has_more && end.next_after == page.next_after);
+            assert_eq!(end.total, 4, "the page past the end still counts them all");
             break;
         }
         assert!(page.next_after > after);
@@ -439,8 +441,14 @@ async fn changes_page_through_the_centre_across_its_devices_only(db: &TestDb) {
     let page: ChangesPage = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(page.changes.len(), 4);
     assert_eq!(page.changes[0], a_changes[0]);
+    assert_eq!(page.total, 4);
     let r = hub.api.get(&elsewhere.path("changes"), Some(&elsewhere.token)).await;
-    assert_eq!(serde_json::from_slice::<ChangesPage>(&r.body).unwrap().changes.len(), 2);
+    let page = serde_json::from_slice::<ChangesPage>(&r.body).unwrap();
+    assert_eq!((page.changes.len(), page.total), (2, 2), "another centre's count is its own");
+    // The count grows as the centre's devices send more.
+    hub.api.push(&b, &batch(check_ins(3, 3))).await.reply();
+    let r = hub.api.get(&format!("{}?after={after}&limit=1", a.path("changes")), Some(&a.token)).await;
+    assert_eq!(serde_json::from_slice::<ChangesPage>(&r.body).unwrap().total, 5);
 
     for bad in ["limit=0", "limit=1001", "after=-1", "after=abc", "limit=2.5"] {
         let r = hub.api.get(&format!("{}?{bad}", a.path("changes")), Some(&a.token)).await;

@@ -516,7 +516,11 @@ impl Storage for PgStorage {
             let has_more = changes.len() as i64 > limit;
             changes.truncate(limit.max(0) as usize);
             let next_after = changes.last().map_or(after, |(pos, _)| *pos);
-            Ok(ChangesPage { changes: changes.into_iter().map(|(_, c)| c).collect(), next_after, has_more })
+            // Counted after the page is read: a later snapshot holds everything the page's did, so
+            // `total` never counts fewer changes than the pages so far have held.
+            let total: i64 =
+                client.query_one("SELECT count(*) FROM changes WHERE centre_id = $1", &[&centre_id])?.try_get(0)?;
+            Ok(ChangesPage { changes: changes.into_iter().map(|(_, c)| c).collect(), next_after, has_more, total })
         })
     }
 

@@ -526,7 +526,12 @@ impl Storage for SqliteStorage {
         let has_more = changes.len() as i64 > limit;
         changes.truncate(limit.max(0) as usize);
         let next_after = changes.last().map_or(after, |(pos, _)| *pos);
-        Ok(ChangesPage { changes: changes.into_iter().map(|(_, c)| c).collect(), next_after, has_more })
+        // Counted after the page is read: a later snapshot holds everything the page's did, so
+        // `total` never counts fewer changes than the pages so far have held.
+        let total: i64 = conn
+            .prepare_cached("SELECT count(*) FROM changes WHERE centre_id = ?1")?
+            .query_row([centre_id.to_string()], |r| r.get(0))?;
+        Ok(ChangesPage { changes: changes.into_iter().map(|(_, c)| c).collect(), next_after, has_more, total })
     }
 
     fn import_reference(&self, dataset: &str, items: Vec<serde_json::Value>) -> Result<i64> {
