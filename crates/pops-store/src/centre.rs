@@ -69,7 +69,9 @@ pub fn settings(conn: &Connection) -> Result<Settings> {
     Ok(Settings { idle_lock_minutes: idle, walkthrough, consent_months })
 }
 
-pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()> {
+/// Writes the settings' values (no change, no audit entry: `save_settings` adds them; a restore
+/// writes only the values, since head office has the change already).
+pub(crate) fn write_settings(conn: &Connection, s: &Settings) -> Result<()> {
     let values = [
         ("idle_lock_minutes", s.idle_lock_minutes.to_string()),
         ("walkthrough", serde_json::to_string(&s.walkthrough)?),
@@ -77,11 +79,16 @@ pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()
     ];
     for (key, value) in values {
         exec(
-            w.tx(),
+            conn,
             "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
     }
+    Ok(())
+}
+
+pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()> {
+    write_settings(w.tx(), s)?;
     w.record(
         entity::SETTINGS,
         centre_id,

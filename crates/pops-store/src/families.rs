@@ -387,6 +387,42 @@ pub fn remove_family(w: &Writer<'_>, id: Uuid, reason: RemovalReason) -> Result<
     Ok(tombstone)
 }
 
+/// Restore (`restore.rs`): the family's whole record as another laptop of the centre last saved it,
+/// with its card and search entries kept exactly as [`save_family`] keeps them, but no outbox change
+/// or audit entry (head office has the change already). A family removed here stays removed: an
+/// erase is final. Answers whether the record was written.
+pub(crate) fn restore_family(conn: &Connection, family: &Family) -> Result<bool> {
+    let removed: Option<bool> =
+        row(conn, "SELECT removed_at IS NOT NULL FROM family WHERE id = ?1", [family.id.to_string()], |r| r.get(0))
+            .optional()?;
+    if removed == Some(true) {
+        return Ok(false);
+    }
+    let rid = write_record(conn, family)?;
+    put_card(conn, rid, family)?;
+    Ok(true)
+}
+
+/// Restore (`restore.rs`): the family as [`remove_family`] leaves it — the tombstone in place of the
+/// record (the row is made if this laptop never had the family), no card and so no search entries,
+/// and no lead name on its linked check-ins — with no outbox change or audit entry. `doc` is the
+/// tombstone's JSON.
+pub(crate) fn restore_removal(conn: &Connection, id: Uuid, removed_at: &str, doc: &str) -> Result<()> {
+    exec(conn, "DELETE FROM family_card WHERE id = ?1", [id.to_string()])?;
+    exec(
+        conn,
+        "INSERT INTO family (id, removed_at, doc) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET removed_at = excluded.removed_at, doc = excluded.doc",
+        params![id.to_string(), removed_at, doc],
+    )?;
+    exec(
+        conn,
+        "UPDATE check_in SET lead_name = NULL WHERE family_id = ?1 AND lead_name IS NOT NULL",
+        [id.to_string()],
+    )?;
+    Ok(())
+}
+
 /// Families whose consent has expired or expires within `RENEWAL_WARNING_DAYS` of `today`, soonest
 /// first.
 pub fn families_due_for_renewal(conn: &Connection, today: NaiveDate) -> Result<Vec<FamilySummary>> {

@@ -1,6 +1,7 @@
 //! The centre's encrypted database and the key slots that open it. This is the only crate that
 //! knows SQL: schema and upgrades, the outbox of changes for head office, the hash-chained audit log,
-//! accounts, settings, the visits records, the families kept with consent, and sync with head office.
+//! accounts, settings, the visits records, the families kept with consent, sync with head office, and
+//! restoring a centre from head office onto a replacement laptop.
 
 pub mod accounts;
 pub mod attempts;
@@ -14,6 +15,7 @@ mod files;
 pub mod key;
 pub mod keyslots;
 pub mod outbox;
+pub mod restore;
 pub mod schema;
 pub mod sync;
 pub mod visits;

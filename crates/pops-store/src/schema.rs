@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -445,9 +445,28 @@ CREATE TABLE reference_cursor (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 7: restoring a centre from head office onto a replacement laptop (`restore.rs`).
+/// `restore_state` is one row once a restore has started: who started it and when, the cursor into
+/// the centre's changes at the hub (`after`: every change up to there is applied here), how many the
+/// centre had at the last page (`total`), how many were applied and skipped, and when it finished.
+/// Restored records go into the ordinary tables without outbox rows: head office has them already.
+const RESTORE: &str = r#"
+CREATE TABLE restore_state (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    started_at   TEXT NOT NULL,
+    started_by   TEXT NOT NULL,
+    after        INTEGER NOT NULL DEFAULT 0 CHECK (after >= 0),
+    total        INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
+    applied      INTEGER NOT NULL DEFAULT 0 CHECK (applied >= 0),
+    skipped      INTEGER NOT NULL DEFAULT 0 CHECK (skipped >= 0),
+    pages        INTEGER NOT NULL DEFAULT 0 CHECK (pages >= 0),
+    finished_at  TEXT
+) STRICT;
+"#;
+
 /// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
 /// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
-const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC];
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC, RESTORE];
 
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {

@@ -165,12 +165,17 @@ pub fn sessions_from_templates(w: &Writer<'_>, date: &str, weekday: u8) -> Resul
     Ok(missing.len())
 }
 
-/// The live templates of `weekday` that have no session on `date` yet.
+/// The live templates of `weekday` that have no session on `date` yet. While a restore from head
+/// office is under way (`restore.rs`), only this laptop's own templates count: the restored ones
+/// take over when it finishes, so a day never gets a session from a restored template here and then
+/// the same one again from head office.
 pub fn missing_template_sessions(conn: &Connection, date: &str, weekday: u8) -> Result<Vec<SessionTemplate>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.doc FROM session_template t
          WHERE t.weekday = ?1 AND t.retired_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM visits_session s WHERE s.date = ?2 AND s.template_id = t.id)
+           AND (NOT EXISTS (SELECT 1 FROM restore_state WHERE finished_at IS NULL)
+                OR EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = t.id AND o.entity = 'session_template'))
          ORDER BY t.starts_at",
     )?;
     let docs = stmt.query_map(params![weekday, date], |r| r.get::<_, String>(0))?;

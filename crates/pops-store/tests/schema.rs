@@ -274,3 +274,33 @@ fn version_5_outbox_rows_are_waiting_for_head_office_after_the_upgrade_to_versio
     assert_eq!(states[&id], pops_store::sync::RecordState::Saved);
     assert_eq!(store.read(pops_store::sync::hub).unwrap().map(|h| h.device_id), None);
 }
+
+#[test]
+fn a_version_6_laptop_has_no_restore_after_the_upgrade_to_version_7() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DbKey::generate();
+    let path = dir.path().join("v6.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::create_version(&tx, 6).unwrap();
+        tx.execute(
+            "INSERT INTO session_template (id, weekday, starts_at, doc) VALUES (?1, 3, '14:00', ?2)",
+            rusqlite::params![
+                "0190b3a0-0000-7000-8000-000000000001",
+                r#"{"id":"0190b3a0-0000-7000-8000-000000000001","weekday":3,"name":"Afternoon visits","starts_at":"14:00","ends_at":"16:00","kind":"open","retired_at":null}"#
+            ],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, &key).unwrap();
+    assert_eq!(store.read(pops_store::restore::progress).unwrap(), None);
+    assert!(!store.read(pops_store::restore::restoring).unwrap());
+    // With no restore under way, every live template makes its day's sessions, as before.
+    let due = store.read(|c| pops_store::visits::missing_template_sessions(c, "2026-12-02", 3)).unwrap();
+    assert_eq!(due.len(), 1);
+    let words = store.read(pops_store::restore::check_can_start).unwrap_err().to_string();
+    assert!(words.starts_with("Enrol this laptop"), "{words}");
+}
