@@ -6,7 +6,9 @@ use crate::address::HubAddress;
 use crate::schedule;
 use crate::{SyncConfig, SyncError};
 use chrono::Utc;
-use pops_domain::sync::{BatchReply, DeviceStatus, EnrolRequest, Enrolment, Health, ProblemDoc, ReferencePage};
+use pops_domain::sync::{
+    BatchReply, ChangesPage, DeviceStatus, EnrolRequest, Enrolment, Health, ProblemDoc, ReferencePage,
+};
 use pops_store::sync::DeviceToken;
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use reqwest::{Certificate, Client, RequestBuilder, StatusCode};
@@ -14,7 +16,7 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// The largest reply body read (a reference page is the largest the hub sends).
+/// The largest reply body read (a reference page or a page of the centre's changes).
 const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
 /// A call that did not succeed.
@@ -188,6 +190,28 @@ impl HubClient {
             413 => Ok(Pushed::TooLarge),
             _ => Err(refusal(status, &headers)),
         }
+    }
+
+    /// `GET /v1/devices/{id}/changes?after=N&limit=M`: a page of the centre's acknowledged changes.
+    pub async fn changes(
+        &self,
+        hub: &HubAddress,
+        device: Uuid,
+        token: &DeviceToken,
+        after: i64,
+        limit: i64,
+    ) -> Result<ChangesPage, Failure> {
+        let url = hub.join(&format!("/v1/devices/{device}/changes?after={after}&limit={limit}"));
+        let (status, headers, body) = self.call(Self::authorised(self.http.get(url), token)).await?;
+        if !status.is_success() {
+            return Err(refusal(status, &headers));
+        }
+        let page: ChangesPage = decode(&body)?;
+        let runs_on = page.next_after >= after && (page.changes.is_empty() || page.next_after > after);
+        if page.total < 0 || !runs_on || (page.has_more && page.changes.is_empty()) {
+            return Err(bad_reply());
+        }
+        Ok(page)
     }
 
     /// `GET /v1/reference/{dataset}?since=N`; `None` when the hub does not offer the dataset (404).

@@ -64,6 +64,10 @@ pub enum SyncError {
     Setup(String),
     #[error("Sending to head office has stopped; restart the app.")]
     Stopped,
+    /// A restore from head office cannot start here; the words say why (see
+    /// `pops_store::restore::check_can_start`).
+    #[error("{0}")]
+    RestoreRefused(String),
 }
 
 impl From<pops_store::Error> for SyncError {

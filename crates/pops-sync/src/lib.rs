@@ -7,6 +7,11 @@
 //! sign-out. What the worker knows lives in the store (`pops_store::sync`), so the app reads the
 //! sync status from its own connection; [`Syncer::status`] adds what only the worker knows.
 //!
+//! A replacement laptop restores its centre's records from head office with [`Syncer::restore`]:
+//! the worker pages through the centre's changes at the hub and applies each page in one local
+//! transaction (`pops_store::restore`), alongside sending this laptop's own outbox as usual. The
+//! app shows how far it has got from `pops_store::restore::progress` or [`LiveStatus::restore`].
+//!
 //! No Tauri: every path is tested as plain Rust against the real hub.
 
 mod address;
@@ -19,11 +24,13 @@ pub use address::HubAddress;
 pub use error::{REVOKED, SyncError, UNREACHABLE};
 
 use chrono::{DateTime, NaiveTime, Utc};
+use pops_store::restore::RestoreProgress;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use uuid::Uuid;
 use worker::{Command, Worker};
 
 /// How the worker opens its own connection to the centre database (the app knows the path and key).
@@ -50,6 +57,8 @@ pub struct SyncConfig {
     pub change_debounce: Duration,
     /// An extra root certificate (PEM) to trust besides the system's, for a test hub.
     pub extra_root_pem: Option<Vec<u8>>,
+    /// Changes asked for per page when restoring the centre: 500 (at most 1,000).
+    pub restore_page: i64,
 }
 
 impl Default for SyncConfig {
@@ -64,6 +73,7 @@ impl Default for SyncConfig {
             reference_every: Duration::from_secs(3600),
             change_debounce: Duration::from_secs(2),
             extra_root_pem: None,
+            restore_page: pops_domain::sync::DEFAULT_CHANGES_PAGE,
         }
     }
 }
@@ -96,6 +106,11 @@ pub struct LiveStatus {
     pub attempts: u64,
     /// A problem outside the store's sync state (the store could not be opened), plain words.
     pub problem: Option<String>,
+    /// Pages of a restore from head office are being fetched and applied now.
+    pub restoring: bool,
+    /// How far the restore has got, as of the last page applied (`None`: none started). The same
+    /// as `pops_store::restore::progress` then.
+    pub restore: Option<RestoreProgress>,
 }
 
 /// The handle the app keeps. Dropping it stops the worker.
@@ -181,6 +196,22 @@ impl Syncer {
         self.tx
             .send(Command::Enrol { hub_url: hub_url.to_string(), code: code.to_string(), reply })
             .map_err(|_| SyncError::Stopped)?;
+        answer.recv().unwrap_or(Err(SyncError::Stopped))
+    }
+
+    /// Starts restoring the centre's records from head office onto this laptop (a replacement
+    /// laptop, set up and enrolled to the same centre with a new code), or carries on with the one
+    /// under way. `started_by` is the signed-in manager: the restore's audit entries and the
+    /// changes it makes to this laptop's own set-up records are theirs. Answers once the restore is
+    /// recorded as started (a quick local write, no network); the pages then come in the
+    /// background, through the worker's cycles, with the usual backoff after a failure, and from
+    /// the stored cursor after a restart. Refused, with the reason in plain words
+    /// ([`SyncError::RestoreRefused`]), when the laptop is not enrolled, is blocked, has restored
+    /// already, or holds records of its own beyond set-up. Progress: [`LiveStatus::restore`] or
+    /// `pops_store::restore::progress`.
+    pub fn restore(&self, started_by: Uuid) -> Result<RestoreProgress, SyncError> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.tx.send(Command::Restore { started_by, reply }).map_err(|_| SyncError::Stopped)?;
         answer.recv().unwrap_or(Err(SyncError::Stopped))
     }
 

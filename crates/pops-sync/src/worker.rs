@@ -1,6 +1,7 @@
 //! The worker: one thread, one single-threaded tokio runtime, one store connection of its own.
 //! It waits for a command or the next due time, then runs a *cycle*: ask the hub how far it got
-//! (after every attach), send the outbox in batches, pull reference data when due. A failure is
+//! (after every attach), send the outbox in batches, carry on with a restore from head office when
+//! one is under way, pull reference data when due. A failure is
 //! kept as the last error in plain words and retried with backoff; a refused token blocks until
 //! the device is enrolled again.
 
@@ -12,7 +13,8 @@ use crate::{LiveStatus, Opener, SyncConfig, SyncError};
 use chrono::{DateTime, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use pops_domain::sync::{Batch, MAX_BATCH_CHANGES, MAX_BATCH_JSON_BYTES, dataset};
+use pops_domain::sync::{Batch, MAX_BATCH_CHANGES, MAX_BATCH_JSON_BYTES, MAX_CHANGES_PAGE, dataset};
+use pops_store::restore::{self, RestoreProgress};
 use pops_store::sync::{self as stored, Hub, PendingBatch};
 use pops_store::{Store, outbox};
 use rand::SeedableRng;
@@ -29,6 +31,7 @@ pub(crate) enum Command {
     SendNow,
     Changed,
     Enrol { hub_url: String, code: String, reply: std::sync::mpsc::SyncSender<Result<(), SyncError>> },
+    Restore { started_by: Uuid, reply: std::sync::mpsc::SyncSender<Result<RestoreProgress, SyncError>> },
     Shutdown,
 }
 
@@ -58,6 +61,8 @@ pub(crate) struct Worker {
     next_nightly: DateTime<Utc>,
     /// Changes per batch: halved by each 413.
     batch_limit: usize,
+    /// Changes per page of a restore: halved by each reply too large to read.
+    restore_limit: i64,
     rng: StdRng,
 }
 
@@ -83,6 +88,7 @@ impl Worker {
             tracing::error!(error = %e, "sync cannot start its HTTPS client");
         }
         let next_nightly = schedule::next_nightly(Utc::now(), config.nightly_at);
+        let restore_limit = config.restore_page.clamp(1, MAX_CHANGES_PAGE);
         Worker {
             config,
             client,
@@ -95,6 +101,7 @@ impl Worker {
             force_reference: false,
             next_nightly,
             batch_limit: MAX_BATCH_CHANGES,
+            restore_limit,
             rng: StdRng::from_os_rng(),
         }
     }
@@ -151,6 +158,10 @@ impl Worker {
                 self.store = None;
                 match opener() {
                     Ok(store) => {
+                        match store.read(restore::progress) {
+                            Ok(progress) => self.live().restore = progress,
+                            Err(e) => tracing::warn!(error = %e, "could not read the restore's progress"),
+                        }
                         self.store = Some(store);
                         self.need_status = true;
                         self.failures = 0;
@@ -184,6 +195,13 @@ impl Worker {
                     let soon = now + self.config.change_debounce;
                     self.next_attempt = Some(self.next_attempt.map_or(soon, |t| t.min(soon)));
                 }
+            }
+            Command::Restore { started_by, reply } => {
+                let result = self.begin_restore(started_by);
+                if let Err(e) = &result {
+                    tracing::info!(error = ?e, "restore did not start");
+                }
+                let _ = reply.send(result);
             }
             Command::Enrol { hub_url, code, reply } => {
                 let result = self.enrol(&hub_url, &code).await;
@@ -219,6 +237,22 @@ impl Worker {
         self.next_attempt = Some(Instant::now());
         self.live().hub_reachable = Some(true);
         Ok(())
+    }
+
+    /// Records the restore as started (or finds the one under way) and runs a cycle at once.
+    fn begin_restore(&mut self, started_by: Uuid) -> Result<RestoreProgress, SyncError> {
+        let store = self.store.as_mut().ok_or(SyncError::NotSignedIn)?;
+        let progress = store.write(Some(started_by), Utc::now(), restore::begin).map_err(|e| match e {
+            pops_store::Error::Conflict(words) => SyncError::RestoreRefused(words),
+            other => SyncError::from(other),
+        })?;
+        tracing::info!(after = progress.after, pages = progress.pages, "restore from head office started");
+        self.live().restore = Some(progress.clone());
+        self.failures = 0;
+        self.restore_limit = self.config.restore_page.clamp(1, MAX_CHANGES_PAGE);
+        let now = Instant::now();
+        self.next_attempt = Some(self.not_before.map_or(now, |nb| nb.max(now)));
+        Ok(progress)
     }
 
     /// Runs one cycle, but gives way to a command that ends it (shutdown, detach, a new attach):
@@ -257,6 +291,7 @@ impl Worker {
             let failures = self.failures;
             let mut live = self.live();
             live.sending = false;
+            live.restoring = false;
             live.attempts += 1;
             live.next_attempt_at = next;
             live.failures = failures;
@@ -355,7 +390,12 @@ impl Worker {
             tracing::info!(hub_acked_through = hub_has, newly_acked = acked, lost_reply, "hub status");
             self.need_status = false;
         }
-        let sent = self.send_all(&client, &address, store).await?;
+        let mut sent = self.send_all(&client, &address, store).await?;
+        if store.read(restore::restoring)? {
+            self.restore_pages(&client, &address, &hub, store).await?;
+            // Finishing may have changed this laptop's own set-up records: send those now.
+            sent += self.send_all(&client, &address, store).await?;
+        }
         let due = self.force_reference
             || hub
                 .last_reference_at
@@ -367,6 +407,75 @@ impl Worker {
             store.write(None, Utc::now(), stored::clear_error)?;
         }
         Ok(store.read(stored::hub)?)
+    }
+
+    /// Fetches and applies the pages of the restore under way, each page and its cursor in one local
+    /// transaction, until the last page finishes it. A failure leaves the cursor where the last
+    /// committed page put it, so the next try (or the next run) carries on from there.
+    async fn restore_pages(
+        &mut self,
+        client: &HubClient,
+        address: &HubAddress,
+        hub: &Hub,
+        store: &mut Store,
+    ) -> Result<(), Failure> {
+        self.live().restoring = true;
+        loop {
+            let Some(p) = store.read(restore::progress)? else { return Ok(()) };
+            if p.finished() {
+                self.live().restore = Some(p);
+                return Ok(());
+            }
+            let page = match client.changes(address, hub.device_id, &hub.token, p.after, self.restore_limit).await {
+                Ok(page) => page,
+                Err(f) => {
+                    if f.error == SyncError::BadReply && self.restore_limit > 1 {
+                        // Perhaps a page too large to read: ask for smaller ones.
+                        self.restore_limit = (self.restore_limit / 2).max(1);
+                        tracing::info!(restore_limit = self.restore_limit, "restore page unreadable; halving");
+                    }
+                    return Err(f);
+                }
+            };
+            let done = store.write(Some(p.started_by), Utc::now(), |w| restore::apply_page(w, p.after, &page))?;
+            for s in &done.problems {
+                tracing::warn!(
+                    change_id = %s.change_id,
+                    entity_id = %s.entity_id,
+                    reason = s.reason.as_str(),
+                    "restored change skipped"
+                );
+            }
+            tracing::info!(
+                after = p.after,
+                next_after = page.next_after,
+                applied = done.applied,
+                skipped = done.skipped,
+                total = page.total,
+                "restore page applied"
+            );
+            let finished = done.finished;
+            let progress = done.progress;
+            if finished {
+                tracing::info!(
+                    applied = progress.applied,
+                    skipped = progress.skipped,
+                    total = progress.total,
+                    pages = progress.pages,
+                    "restore from head office finished"
+                );
+                // Page images written before the restore's later changes leave the log.
+                match store.read(restore::checkpoint) {
+                    Ok(true) => {}
+                    Ok(false) => tracing::info!("the log is in use; the next checkpoint empties it"),
+                    Err(e) => tracing::warn!(error = %e, "checkpoint after the restore failed"),
+                }
+            }
+            self.live().restore = Some(progress);
+            if finished {
+                return Ok(());
+            }
+        }
     }
 
     /// Sends every batch that is waiting, oldest first. Answers how many batches were acknowledged.
