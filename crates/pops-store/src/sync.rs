@@ -596,9 +596,12 @@ pub fn quarantined(conn: &Connection) -> Result<Vec<QuarantinedChange>> {
     Ok(out)
 }
 
-/// Where each record's latest change (of `entity`) has got to. Records with no change are left out.
+/// Where each record's latest change (of `entity`) has got to. Records with no change here are
+/// left out, except on a laptop that has restored its centre from head office (`restore.rs`): a
+/// record with no change here came from head office, so it is `Confirmed`.
 pub fn record_states(conn: &Connection, entity: &str, ids: &[Uuid]) -> Result<HashMap<Uuid, RecordState>> {
     let enrolled: bool = row(conn, "SELECT device_token IS NOT NULL FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    let restored: bool = row(conn, "SELECT EXISTS (SELECT 1 FROM restore_state)", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
         "SELECT sent_at IS NOT NULL, acked_at IS NOT NULL FROM outbox
          WHERE entity_id = ?1 AND entity = ?2 ORDER BY seq DESC LIMIT 1",
@@ -608,6 +611,7 @@ pub fn record_states(conn: &Connection, entity: &str, ids: &[Uuid]) -> Result<Ha
         let found: Option<(bool, bool)> =
             stmt.query_row(params![id.to_string(), entity], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         let state = match found {
+            None if restored => RecordState::Confirmed,
             None => continue,
             Some((_, true)) => RecordState::Confirmed,
             Some((true, false)) => RecordState::Sent,

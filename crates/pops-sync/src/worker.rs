@@ -475,6 +475,11 @@ impl Worker {
             if finished {
                 return Ok(());
             }
+            // This laptop's own changes do not wait for a long restore to end.
+            let last = store.read(stored::last_seq)?;
+            if store.read(stored::hub)?.is_some_and(|h| h.acked_through_seq < last) {
+                self.send_all(client, address, store).await?;
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use common::{Hub, logs, wait_for};
 use pops_domain::change::entity;
 use pops_domain::visits::{AgeBands, HelpGiven, PartyArrival, SupportNeeds};
 use pops_store::restore::{self, RestoreProgress};
-use pops_store::sync::{self, SyncState};
+use pops_store::sync::{self, RecordState, SyncState};
 use pops_store::{DbKey, Store, audit, outbox, visits};
 use pops_sync::{Opener, SyncConfig, SyncError, Syncer};
 use std::collections::HashSet;
@@ -273,6 +273,10 @@ fn a_replacement_laptop_restores_the_centre_and_carries_on_as_a_new_device() {
     assert_eq!(record["session_id"], session.to_string());
     let today = b.store.read(|c| visits::day(c, day::DAY)).unwrap();
     assert_eq!(today.on_site.len(), 3, "A's two parties still on site, and B's");
+    // Restored records came from head office: confirmed; B's own, once acknowledged, too.
+    let states = b.store.read(|c| sync::record_states(c, entity::CHECK_IN, &[d.check_ins[0], mine.id])).unwrap();
+    assert_eq!(states[&d.check_ins[0]], RecordState::Confirmed);
+    assert_eq!(states[&mine.id], RecordState::Confirmed);
     assert!(matches!(syncer.restore(manager), Err(SyncError::RestoreRefused(w)) if w.contains("already restored")));
 }
 
@@ -386,4 +390,68 @@ fn restoring_onto_a_laptop_that_holds_records_is_refused_in_plain_words() {
     syncer.send_now();
     drained(&b);
     assert_eq!(b.count("SELECT count(*) FROM audit WHERE action = 'restore_started'"), 0);
+}
+
+#[test]
+fn a_restore_waits_out_the_hub_being_away_and_the_laptops_own_changes_still_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Hub::new(dir.path());
+    let port = hub.port;
+    let dir_a = tempfile::tempdir().unwrap();
+    let (mut a, d, centre) = old_laptop(dir_a.path(), &hub);
+    let session = d.sessions[0];
+    let manager = a.setup.manager;
+    a.store
+        .write(Some(manager), Utc::now(), |w| (0..600).try_for_each(|_| visits::check_in(w, &party(session)).map(drop)))
+        .unwrap();
+    let syncer = worker(&a, quick());
+    drained(&a);
+    drop(syncer);
+
+    let dir_b = tempfile::tempdir().unwrap();
+    let (mut b, syncer) = new_laptop(dir_b.path(), &hub, centre, SyncConfig { restore_page: 1, ..quick() });
+    let b_device = b.device_id();
+    let manager_b = b.setup.manager;
+    syncer.restore(manager_b).unwrap();
+    wait_for("the restore to get going", LONG, || syncer.status().restore.filter(|p| p.after > 20));
+
+    // The desk checks a party in to one of B's own sessions while the restore goes on: it reaches
+    // the hub without waiting for the restore to end.
+    let own_session = b.store.read(|c| visits::day(c, "2026-11-28")).unwrap().sessions[0].session.id;
+    let mine = b.store.write(Some(manager_b), Utc::now(), |w| visits::check_in(w, &party(own_session))).unwrap();
+    syncer.changed();
+    let progress_then = wait_for("B's check-in at the hub", LONG, || {
+        let at_hub = hub.storage.device_changes(b_device).unwrap();
+        at_hub.iter().any(|c| c.entity_id == mine.id).then(|| syncer.status().restore.unwrap())
+    });
+    assert!(!progress_then.finished(), "sent while the restore was still under way: {progress_then:?}");
+
+    // Head office goes away part-way: the failure is kept in plain words, and retried with backoff.
+    let storage = hub.stop();
+    let status = wait_for("the failure", LONG, || {
+        let s = syncer.status();
+        (s.failures >= 1 && !s.sending).then_some(s)
+    });
+    assert_eq!(status.hub_reachable, Some(false));
+    assert!(!status.restore.as_ref().unwrap().finished());
+    assert_eq!(b.status().last_error.as_deref(), Some(pops_sync::UNREACHABLE));
+    let part = b.progress().unwrap();
+    assert!(!part.finished() && part.done() < part.total);
+
+    // Back on the same address: the backoff's next try carries on from the cursor.
+    let hub = Hub::serve(storage, port);
+    let done = restored(&syncer);
+    assert_eq!(done.done(), done.total);
+    drained(&b);
+    assert_eq!(b.count("SELECT count(*) FROM check_in"), a.count("SELECT count(*) FROM check_in") + 1);
+    assert_eq!(b.status().last_error, None);
+    // B's check-in made its set-up session no longer empty: it stays; the other one is cancelled.
+    let saturday = b.store.read(|c| visits::day(c, "2026-11-28")).unwrap().sessions;
+    let cancelled: Vec<bool> = saturday.iter().map(|s| s.session.cancelled_at.is_some()).collect();
+    assert_eq!(cancelled.iter().filter(|c| **c).count(), 1, "{cancelled:?}");
+    assert!(b.store.read(|c| visits::session(c, own_session)).unwrap().unwrap().cancelled_at.is_none());
+    let ids: HashSet<Uuid> = b.outbox().iter().map(|c| c.change_id).collect();
+    let at_hub: HashSet<Uuid> = hub.storage.device_changes(b_device).unwrap().iter().map(|c| c.change_id).collect();
+    assert_eq!(ids, at_hub, "B's own changes, and only those, are B's at the hub");
+    b.store.integrity_check().unwrap();
 }
