@@ -64,10 +64,20 @@ pub enum SyncError {
     Setup(String),
     #[error("Sending to head office has stopped; restart the app.")]
     Stopped,
-    /// A restore from head office cannot start here; the words say why (see
+}
+
+/// Why a restore from head office did not start ([`crate::Syncer::restore`]). Kept apart from
+/// [`SyncError`] so that code matching every sync error needs no new arm.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// This laptop cannot be restored onto; the words (for the manager) say why: not enrolled,
+    /// blocked, restored already, or records of its own beyond set-up (see
     /// `pops_store::restore::check_can_start`).
     #[error("{0}")]
-    RestoreRefused(String),
+    Refused(String),
+    /// The worker could not record the start (not signed in, a store error, stopped).
+    #[error(transparent)]
+    Sync(#[from] SyncError),
 }
 
 impl From<pops_store::Error> for SyncError {

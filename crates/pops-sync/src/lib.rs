@@ -21,7 +21,7 @@ pub mod schedule;
 mod worker;
 
 pub use address::HubAddress;
-pub use error::{REVOKED, SyncError, UNREACHABLE};
+pub use error::{REVOKED, RestoreError, SyncError, UNREACHABLE};
 
 use chrono::{DateTime, NaiveTime, Utc};
 use pops_store::restore::RestoreProgress;
@@ -206,13 +206,13 @@ impl Syncer {
     /// recorded as started (a quick local write, no network); the pages then come in the
     /// background, through the worker's cycles, with the usual backoff after a failure, and from
     /// the stored cursor after a restart. Refused, with the reason in plain words
-    /// ([`SyncError::RestoreRefused`]), when the laptop is not enrolled, is blocked, has restored
+    /// ([`RestoreError::Refused`]), when the laptop is not enrolled, is blocked, has restored
     /// already, or holds records of its own beyond set-up. Progress: [`LiveStatus::restore`] or
     /// `pops_store::restore::progress`.
-    pub fn restore(&self, started_by: Uuid) -> Result<RestoreProgress, SyncError> {
+    pub fn restore(&self, started_by: Uuid) -> Result<RestoreProgress, RestoreError> {
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         self.tx.send(Command::Restore { started_by, reply }).map_err(|_| SyncError::Stopped)?;
-        answer.recv().unwrap_or(Err(SyncError::Stopped))
+        answer.recv().unwrap_or(Err(RestoreError::Sync(SyncError::Stopped)))
     }
 
     /// Stops the worker and waits for its thread. Safe to call more than once.

@@ -9,7 +9,7 @@ use crate::address::HubAddress;
 use crate::client::{Failure, HubClient, Pushed};
 use crate::error::REVOKED;
 use crate::schedule;
-use crate::{LiveStatus, Opener, SyncConfig, SyncError};
+use crate::{LiveStatus, Opener, RestoreError, SyncConfig, SyncError};
 use chrono::{DateTime, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -31,7 +31,7 @@ pub(crate) enum Command {
     SendNow,
     Changed,
     Enrol { hub_url: String, code: String, reply: std::sync::mpsc::SyncSender<Result<(), SyncError>> },
-    Restore { started_by: Uuid, reply: std::sync::mpsc::SyncSender<Result<RestoreProgress, SyncError>> },
+    Restore { started_by: Uuid, reply: std::sync::mpsc::SyncSender<Result<RestoreProgress, RestoreError>> },
     Shutdown,
 }
 
@@ -240,11 +240,11 @@ impl Worker {
     }
 
     /// Records the restore as started (or finds the one under way) and runs a cycle at once.
-    fn begin_restore(&mut self, started_by: Uuid) -> Result<RestoreProgress, SyncError> {
+    fn begin_restore(&mut self, started_by: Uuid) -> Result<RestoreProgress, RestoreError> {
         let store = self.store.as_mut().ok_or(SyncError::NotSignedIn)?;
         let progress = store.write(Some(started_by), Utc::now(), restore::begin).map_err(|e| match e {
-            pops_store::Error::Conflict(words) => SyncError::RestoreRefused(words),
-            other => SyncError::from(other),
+            pops_store::Error::Conflict(words) => RestoreError::Refused(words),
+            other => RestoreError::Sync(SyncError::from(other)),
         })?;
         tracing::info!(after = progress.after, pages = progress.pages, "restore from head office started");
         self.live().restore = Some(progress.clone());

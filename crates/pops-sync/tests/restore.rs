@@ -16,7 +16,7 @@ use pops_domain::visits::{AgeBands, HelpGiven, PartyArrival, SupportNeeds};
 use pops_store::restore::{self, RestoreProgress};
 use pops_store::sync::{self, RecordState, SyncState};
 use pops_store::{DbKey, Store, audit, outbox, visits};
-use pops_sync::{Opener, SyncConfig, SyncError, Syncer};
+use pops_sync::{Opener, RestoreError, SyncConfig, SyncError, Syncer};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -277,7 +277,7 @@ fn a_replacement_laptop_restores_the_centre_and_carries_on_as_a_new_device() {
     let states = b.store.read(|c| sync::record_states(c, entity::CHECK_IN, &[d.check_ins[0], mine.id])).unwrap();
     assert_eq!(states[&d.check_ins[0]], RecordState::Confirmed);
     assert_eq!(states[&mine.id], RecordState::Confirmed);
-    assert!(matches!(syncer.restore(manager), Err(SyncError::RestoreRefused(w)) if w.contains("already restored")));
+    assert!(matches!(syncer.restore(manager), Err(RestoreError::Refused(w)) if w.contains("already restored")));
 }
 
 #[test]
@@ -346,13 +346,13 @@ fn restoring_onto_a_laptop_that_holds_records_is_refused_in_plain_words() {
 
     // Not signed in: the worker has no store.
     let idle = Syncer::start(SyncConfig::default());
-    assert_eq!(idle.restore(Uuid::now_v7()), Err(SyncError::NotSignedIn));
+    assert_eq!(idle.restore(Uuid::now_v7()), Err(RestoreError::Sync(SyncError::NotSignedIn)));
 
     // Not enrolled.
     let dir_b = tempfile::tempdir().unwrap();
     let mut b = Laptop::new(dir_b.path(), "Bea Manager");
     let syncer = worker(&b, quick());
-    let Err(SyncError::RestoreRefused(words)) = syncer.restore(b.setup.manager) else { panic!("not refused") };
+    let Err(RestoreError::Refused(words)) = syncer.restore(b.setup.manager) else { panic!("not refused") };
     assert!(words.starts_with("Enrol this laptop with head office first"), "{words}");
 
     // Enrolled, but the desk has been used: a session added by hand and two check-ins.
@@ -375,7 +375,7 @@ fn restoring_onto_a_laptop_that_holds_records_is_refused_in_plain_words() {
         })
         .unwrap();
     let refused = syncer.restore(manager).unwrap_err();
-    let SyncError::RestoreRefused(words) = &refused else { panic!("{refused:?}") };
+    let RestoreError::Refused(words) = &refused else { panic!("{refused:?}") };
     assert!(
         words.starts_with(
             "This laptop already holds records of its own (2 check-ins, 1 session added or cancelled by hand)."
