@@ -14,7 +14,7 @@ use pops_domain::visits::{AgeBands, CheckInPartyInput};
 use pops_hub::Storage;
 use pops_sync::{SyncConfig, Syncer};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -97,6 +97,37 @@ fn enrol_input(address: &str, code: &str) -> SyncEnrolInput {
     SyncEnrolInput { hub_address: address.into(), enrolment_code: code.into() }
 }
 
+/// A name no log may hold.
+const LEAD_NAME: &str = "Zebedee Quartermaine";
+
+/// Everything logged in this test binary, at every level.
+fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .try_init();
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn check_in(app: &App) -> Uuid {
     let session = app.get_today().unwrap().sessions[0].session.id;
     app.check_in_party(CheckInPartyInput {
@@ -104,7 +135,7 @@ fn check_in(app: &App) -> Uuid {
         adults: 1,
         children: AgeBands::default(),
         first_time: false,
-        lead_name: String::new(),
+        lead_name: LEAD_NAME.into(),
         needs: Default::default(),
         help: Default::default(),
         family_id: None,
@@ -188,6 +219,7 @@ fn the_device_and_the_hub_read_enrolment_codes_alike() {
 
 #[test]
 fn a_manager_connects_the_laptop_and_changes_reach_head_office_even_while_the_screen_is_locked() {
+    let logs = capture_logs();
     let dir = tempfile::tempdir().unwrap();
     let hub = Hub::new(dir.path());
     let (app, sync) = app_with_sync(dir.path());
@@ -237,6 +269,23 @@ fn a_manager_connects_the_laptop_and_changes_reach_head_office_even_while_the_sc
     app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap();
     assert!(app.sync_status().unwrap().safe_to_shut);
 
+    // Head office withdraws the laptop: the next change blocks it, in plain words; a new code
+    // connects it again (the same form), and what waited goes.
+    hub.storage.revoke_device(device).unwrap();
+    let waiting = check_in(&app);
+    let view = wait_for("head office's refusal", || {
+        let v = app.sync_status().unwrap();
+        v.blocked.then_some(v)
+    });
+    assert!(view.enrolled && !view.safe_to_shut && view.waiting >= 1, "{view:?}");
+    assert!(view.last_error.as_deref().unwrap_or_default().contains("new enrolment code"), "{view:?}");
+    let second = hub.code();
+    let view = app.sync_enrol(enrol_input(&hub.url(), &second)).unwrap();
+    assert!(!view.blocked && view.last_error.is_none(), "{view:?}");
+    let device = view.device_id.unwrap();
+    wait_for("the laptop to be up to date again", || app.sync_status().unwrap().safe_to_shut.then_some(()));
+    assert!(hub.storage.device_changes(device).unwrap().iter().any(|c| c.entity_id == waiting));
+
     // Signing out closes the worker's connection.
     app.sign_out().unwrap();
     wait_for("the worker to detach", || (!sync.status().attached).then_some(()));
@@ -249,11 +298,24 @@ fn a_manager_connects_the_laptop_and_changes_reach_head_office_even_while_the_sc
     let store = pops_store::Store::open(&dir.path().join(pops_store::DATABASE_FILE), &key).unwrap();
     let entries = store.read(|c| pops_store::audit::recent(c, 500)).unwrap();
     let enrolled: Vec<_> = entries.iter().filter(|e| e.action == "device_enrolled").collect();
-    assert_eq!(enrolled.len(), 1, "{enrolled:?}");
-    assert_eq!(enrolled[0].user_id, Some(manager.to_string()));
-    assert!(enrolled[0].detail.contains(&device.to_string()));
-    let code_plain = pops_domain::sync::normalise_enrolment_code(&code).unwrap();
-    assert!(entries.iter().all(|e| !e.detail.contains(&code_plain) && !e.detail.contains(&code)));
+    assert_eq!(enrolled.len(), 2, "{enrolled:?}");
+    assert!(enrolled.iter().all(|e| e.user_id == Some(manager.to_string())), "{enrolled:?}");
+    assert!(enrolled.iter().any(|e| e.detail.contains(&device.to_string())));
+    let token = store.read(pops_store::sync::hub).unwrap().unwrap().token.expose().to_string();
+    let mut secrets = vec![token, LEAD_NAME.to_string()];
+    for c in [&code, &second] {
+        secrets.push(c.clone());
+        secrets.push(pops_domain::sync::normalise_enrolment_code(c).unwrap());
+    }
+    for secret in &secrets {
+        assert!(entries.iter().all(|e| !e.detail.contains(secret.as_str())), "the audit log holds a secret");
+    }
+    // Nor do the logs, at any level.
+    let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(logged.contains("enrolled with head office"), "the logs were captured");
+    for secret in &secrets {
+        assert!(!logged.contains(secret.as_str()), "the logs hold a code, the token or a name");
+    }
 }
 
 #[test]
