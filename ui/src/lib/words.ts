@@ -230,6 +230,8 @@ export const SYNC_WORDS = {
   neverConfirmed: 'not yet',
   sendNow: 'Send now',
   sending: 'Sending…',
+  connect: 'Connect',
+  connecting: 'Connecting…',
 } as const;
 
 /** "1 change waiting to go to head office", "37 changes waiting to go to head office". */
