@@ -267,7 +267,8 @@ fn a_manager_connects_the_laptop_and_changes_reach_head_office_even_while_the_sc
     });
     assert!(sync.status().attached, "the worker keeps its connection while the screen is locked");
     app.unlock_with_pin(UnlockWithPinInput { pin: common::PIN.into() }).unwrap();
-    assert!(app.sync_status().unwrap().safe_to_shut);
+    // The hub stores a batch before its reply is committed here: a moment later, it is all in.
+    wait_for("the reply to be committed", || app.sync_status().unwrap().safe_to_shut.then_some(()));
 
     // Head office withdraws the laptop: the next change blocks it, in plain words; a new code
     // connects it again (the same form), and what waited goes.

@@ -494,7 +494,7 @@ pub fn day(conn: &Connection, date: &str) -> Result<TodayView> {
         .map(|r| r.map_err(Error::from).and_then(session_decode))
         .collect::<Result<Vec<_>>>()?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT {} FROM check_in c JOIN visits_session s ON s.id = c.session_id WHERE s.date = ?1 ORDER BY c.arrived_at DESC",
+        "SELECT {} FROM check_in c JOIN visits_session s ON s.id = c.session_id WHERE s.date = ?1 ORDER BY c.arrived_at DESC, c.id DESC",
         CHECK_IN_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
     ))?;
     let check_ins = stmt
