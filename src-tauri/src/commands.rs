@@ -248,6 +248,33 @@ async fn verify_audit_log(app: Shared<'_>) -> Result<AuditReport, Error> {
     blocking(&app, |a| a.verify_audit_log()).await
 }
 
+#[tauri::command]
+async fn sync_status(app: Shared<'_>) -> Result<SyncView, Error> {
+    blocking(&app, |a| a.sync_status()).await
+}
+
+#[tauri::command]
+async fn sync_send_now(app: Shared<'_>) -> Result<SyncView, Error> {
+    blocking(&app, |a| a.sync_send_now()).await
+}
+
+/// Waits for head office's answer (up to the request time-out) on a blocking thread: the window
+/// and every other command carry on meanwhile.
+#[tauri::command]
+async fn sync_enrol(app: Shared<'_>, input: Value) -> Result<SyncView, Error> {
+    blocking(&app, move |a| a.sync_enrol(decode::<SyncEnrolInput>(input)?)).await
+}
+
+#[tauri::command]
+async fn sync_quarantine(app: Shared<'_>) -> Result<QuarantineList, Error> {
+    blocking(&app, |a| a.sync_quarantine()).await
+}
+
+#[tauri::command]
+async fn set_sync_time(app: Shared<'_>, input: Value) -> Result<SettingsView, Error> {
+    blocking(&app, move |a| a.set_sync_time(decode::<SetSyncTimeInput>(input)?)).await
+}
+
 macro_rules! register {
     ($($command:ident),* $(,)?) => {
         /// The IPC handler for every command.
@@ -303,6 +330,11 @@ register![
     get_settings,
     update_settings,
     verify_audit_log,
+    sync_status,
+    sync_send_now,
+    sync_enrol,
+    sync_quarantine,
+    set_sync_time,
 ];
 
 #[cfg(test)]

@@ -7,9 +7,10 @@ mod commands;
 mod single_instance;
 
 use pops_app::{App, Config};
+use pops_sync::{SyncConfig, Syncer};
 use std::sync::Arc;
 use std::time::Duration;
-use tauri::{Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 
 /// The Tauri event the UI listens to when the app's state changes on its own (the idle lock).
 pub const STATE_EVENT: &str = "app-state-changed";
@@ -49,14 +50,18 @@ fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>, export_dir: Op
     let mut config = Config::new(&data_dir);
     config.idle_lock = idle_lock;
     config.export_dir = export_dir;
-    let app = match App::start(config) {
+    // One sync worker for the app's whole life, on a thread of its own. It does nothing until
+    // someone signs in (the app then gives it its own connection to the database).
+    let syncer = Arc::new(Syncer::start(SyncConfig::default()));
+    let app = match App::start_with_sync(config, syncer.clone()) {
         Ok(app) => Arc::new(app),
         Err(e) => {
             eprintln!("pops-centre: {}", e.message);
+            syncer.shutdown();
             return 1;
         }
     };
-    let result = tauri::Builder::default()
+    let built = tauri::Builder::default()
         .manage(app.clone())
         .invoke_handler(commands::handler())
         .setup(move |tauri_app| {
@@ -93,11 +98,21 @@ fn run(data_dir: std::path::PathBuf, idle_lock: Option<Duration>, export_dir: Op
             tauri_app.manage(guard);
             Ok(())
         })
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => 0,
+        .build(tauri::generate_context!());
+    match built {
+        Ok(tauri_app) => {
+            tauri_app.run(move |_, event| {
+                if let RunEvent::Exit = event {
+                    // A request in flight is abandoned: nothing counts as sent until head
+                    // office's reply is committed, so the next start sends it again.
+                    syncer.shutdown();
+                }
+            });
+            0
+        }
         Err(e) => {
             eprintln!("pops-centre: the window could not start: {e}");
+            syncer.shutdown();
             1
         }
     }

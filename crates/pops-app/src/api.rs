@@ -79,6 +79,9 @@ pub struct SettingsView {
     pub walkthrough: Vec<WalkthroughItem>,
     /// How long a family's consent lasts, in months.
     pub consent_months: i32,
+    /// When the laptop sends to head office each night at the latest, London time, `HH:MM`
+    /// (changed with `set_sync_time`, not `update_settings`).
+    pub nightly_at: String,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -180,6 +183,8 @@ pub enum ErrorKind {
     Throttled,
     /// The centre's data could not be read or written.
     Storage,
+    /// Head office could not be reached or could not answer; nothing was changed on this laptop.
+    Unavailable,
     /// Anything else; a bug.
     Internal,
 }
@@ -212,4 +217,77 @@ pub struct FamilyView {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct FamilyIdInput {
     pub family_id: Uuid,
+}
+
+/// Sync with head office as the window shows it: the strip on every screen and the manager's
+/// Head office settings. Read from the app's own connection plus what only the worker knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SyncView {
+    /// This laptop has an enrolment with head office (it may still be blocked).
+    pub enrolled: bool,
+    /// The hub's address, when enrolled (never with credentials: those are refused).
+    pub hub_address: Option<String>,
+    /// This laptop's id at head office, when enrolled.
+    pub device_id: Option<Uuid>,
+    /// RFC 3339, UTC.
+    pub enrolled_at: Option<String>,
+    /// Changes head office has not acknowledged yet.
+    #[ts(type = "number")]
+    pub waiting: i64,
+    /// Changes head office acknowledged but could not accept (the manager's list).
+    #[ts(type = "number")]
+    pub quarantined: i64,
+    /// When head office last confirmed changes, RFC 3339 UTC.
+    pub last_ack_at: Option<String>,
+    /// The last problem in plain words for a volunteer; gone after the next success.
+    pub last_error: Option<String>,
+    /// RFC 3339, UTC.
+    pub last_error_at: Option<String>,
+    /// Head office has withdrawn this laptop's permission to send: a new enrolment code is needed.
+    pub blocked: bool,
+    /// The laptop is talking to head office right now.
+    pub sending: bool,
+    /// Whether head office answered at the last try; `None` before any try since the app started.
+    pub hub_reachable: Option<bool>,
+    /// When the laptop will next try by itself, RFC 3339 UTC.
+    pub next_attempt_at: Option<String>,
+    /// Enrolled and nothing waiting: shutting the laptop loses nothing head office does not have.
+    pub safe_to_shut: bool,
+}
+
+/// Connecting this laptop to head office with the one-time code head office gave.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SyncEnrolInput {
+    /// For example `https://hub.pops.org.uk`; `http://` only for a hub on this laptop itself.
+    pub hub_address: String,
+    /// 16 letters and numbers, shown `XXXX-XXXX-XXXX-XXXX`; case, spaces and dashes do not matter.
+    pub enrolment_code: String,
+}
+
+/// A change head office acknowledged but could not accept. No payload: the record is still on
+/// this laptop, and head office has the change in its own quarantine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct QuarantinedChangeView {
+    #[ts(type = "number")]
+    pub seq: i64,
+    /// The kind of record, e.g. `check_in`.
+    pub entity: String,
+    pub entity_id: Uuid,
+    /// Head office's reason, in its words (never the record's contents).
+    pub reason: String,
+    /// When head office's reply came, RFC 3339 UTC.
+    pub at: String,
+}
+
+/// The changes head office could not accept, newest first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QuarantineList {
+    pub changes: Vec<QuarantinedChangeView>,
+}
+
+/// The nightly send to head office.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetSyncTimeInput {
+    /// London time, `HH:MM` on the 24-hour clock, for example `02:00`.
+    pub nightly_at: String,
 }

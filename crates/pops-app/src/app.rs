@@ -24,9 +24,10 @@ use pops_domain::{Problem, Role};
 use pops_store::attempts::Attempts;
 use pops_store::keyslots::{self, DEFAULT_KDF, KdfParams, KeySlots, WrappedKey};
 use pops_store::{DATABASE_FILE, DbKey, Store, accounts, audit, centre as centre_store};
-use pops_store::{desk as desk_store, families as families_store, visits as visits_store};
+use pops_store::{desk as desk_store, families as families_store, sync as sync_store, visits as visits_store};
+use pops_sync::{HubAddress, SyncError, Syncer};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -71,6 +72,11 @@ struct Inner {
     session: Session,
     /// From the centre's settings, read at each sign-in.
     idle_lock: Duration,
+    /// The sync worker the shell started, if any (tests of the commands run without one).
+    sync: Option<Arc<Syncer>>,
+    /// The worker has its own connection to the database: from sign-in to sign-out, locked
+    /// screen included (see ARCHITECTURE.md, "Sync goes on while the screen is locked").
+    sync_attached: bool,
 }
 
 /// The whole app behind the desktop shell. Every method is one command.
@@ -100,8 +106,21 @@ fn forbidden(role: Role) -> Error {
 }
 
 impl App {
-    /// Reads the key slots file (not the database: that needs a passphrase).
+    /// Reads the key slots file (not the database: that needs a passphrase). No sync with head
+    /// office: see [`App::start_with_sync`].
     pub fn start(config: Config) -> Result<App> {
+        Self::start_inner(config, None)
+    }
+
+    /// [`App::start`] with the sync worker the shell started at launch. The app attaches it after
+    /// each sign-in (it opens its own connection with a copy of the key), keeps it attached while
+    /// the screen is locked, detaches it at sign-out, and tells it about every change a command
+    /// commits. The shell still owns its shutdown.
+    pub fn start_with_sync(config: Config, sync: Arc<Syncer>) -> Result<App> {
+        Self::start_inner(config, Some(sync))
+    }
+
+    fn start_inner(config: Config, sync: Option<Arc<Syncer>>) -> Result<App> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             tracing::error!(error = %e, "cannot create the data folder");
             Error::new(ErrorKind::Storage, "The app cannot create its data folder. Check the folder's permissions.")
@@ -109,7 +128,10 @@ impl App {
         let slots = KeySlots::load(&config.data_dir)?;
         let idle_lock =
             config.idle_lock.unwrap_or(Duration::from_secs(60 * centre_store::DEFAULT_IDLE_LOCK_MINUTES as u64));
-        Ok(App { config, inner: Mutex::new(Inner { slots, session: Session::SignedOut, idle_lock }) })
+        Ok(App {
+            config,
+            inner: Mutex::new(Inner { slots, session: Session::SignedOut, idle_lock, sync, sync_attached: false }),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -167,14 +189,41 @@ impl App {
                 tracing::error!(error = %e, "could not audit the lock");
             }
             let pin_key = u.store.read(|c| accounts::get(c, user_id)).ok().flatten().map(|(_, k)| k);
-            inner.session = match pin_key {
-                Some(pin_key) => Session::Locked { user: u.user.clone(), pin_key, attempts_left: PIN_ATTEMPTS },
-                None => Session::SignedOut,
-            };
-            // `u` (the key and the open database) is dropped here.
+            match pin_key {
+                Some(pin_key) => {
+                    inner.session = Session::Locked { user: u.user.clone(), pin_key, attempts_left: PIN_ATTEMPTS };
+                }
+                None => Self::end_session(inner),
+            }
+            // `u` (the key and the open database) is dropped here. The sync worker keeps its own
+            // connection while the screen is locked: the lock guards the screen, and changes must
+            // still reach head office while the desk is empty.
         } else {
             inner.session = session;
         }
+    }
+
+    /// Nobody signed in any more: the session ends and the sync worker closes its connection.
+    fn end_session(inner: &mut Inner) {
+        inner.session = Session::SignedOut;
+        if inner.sync_attached {
+            if let Some(sync) = &inner.sync {
+                sync.detach();
+            }
+            inner.sync_attached = false;
+        }
+    }
+
+    /// Gives the sync worker its own connection to the database, once per sign-in: the opener
+    /// holds a copy of the key, only inside the closure, until the worker has opened the file.
+    fn attach_sync(&self, inner: &mut Inner) {
+        let (Some(sync), false, Session::Unlocked(u)) = (&inner.sync, inner.sync_attached, &inner.session) else {
+            return;
+        };
+        let key = DbKey::from_bytes(*u.key.as_bytes());
+        let path = self.config.data_dir.join(DATABASE_FILE);
+        sync.attach(Box::new(move || Store::open(&path, &key)));
+        inner.sync_attached = true;
     }
 
     /// The gate every signed-in command passes: unlocked, not idle, and the role allowed.
@@ -197,10 +246,16 @@ impl App {
                     tracing::warn!(command = command.name(), "refused for role");
                     return Err(forbidden(role));
                 }
-                u.last_activity = Instant::now();
+                if command.counts_as_activity() {
+                    u.last_activity = Instant::now();
+                }
             }
         }
-        Ok(UnlockedGuard { inner })
+        let changes_before = match &inner.session {
+            Session::Unlocked(u) => u.store.changes_written(),
+            _ => 0,
+        };
+        Ok(UnlockedGuard { inner, changes_before })
     }
 
     // ----- Commands anyone may call -----
@@ -282,6 +337,7 @@ impl App {
                     .map(|label| WalkthroughItem { id: Uuid::now_v7(), label: (*label).into() })
                     .collect(),
                 consent_months: centre_store::DEFAULT_CONSENT_MONTHS,
+                nightly_at: centre_store::DEFAULT_NIGHTLY_AT.into(),
             };
             centre_store::save_settings(w, centre.id, &settings)?;
             w.audit("signed_in", None, None, "first run")
@@ -317,6 +373,7 @@ impl App {
             centre_id,
             last_activity: Instant::now(),
         }));
+        self.attach_sync(inner);
     }
 
     /// Opens the database with a key just unwrapped, writes the held audit entries and `action`,
@@ -434,7 +491,7 @@ impl App {
                 attempts.record(now(), "pin_failed", Some(account_id));
                 attempts.save(&dir)?;
                 if *attempts_left <= 0 {
-                    inner.session = Session::SignedOut;
+                    Self::end_session(&mut inner);
                     return Err(Error::new(
                         ErrorKind::WrongCredentials,
                         "Wrong PIN too many times. Sign in with your username and passphrase.",
@@ -486,7 +543,7 @@ impl App {
             }
             Session::SignedOut => return Err(Error::new(ErrorKind::SignedOut, "Nobody is signed in.")),
         }
-        inner.session = Session::SignedOut;
+        Self::end_session(&mut inner);
         Ok(self.state_of(&inner))
     }
 
@@ -647,6 +704,9 @@ impl App {
     pub fn list_feedback(&self) -> Result<FeedbackList> {
         let g = self.unlocked(Command::ListFeedback)?;
         let items = g.unlocked().store.read(desk_store::feedback_list)?;
+        let ids: Vec<Uuid> = items.iter().map(|f| f.id).collect();
+        let states =
+            g.unlocked().store.read(|c| sync_store::record_states(c, pops_domain::change::entity::FEEDBACK, &ids))?;
         let people = g.unlocked().store.read(accounts::list)?;
         let name_of = |id: Option<Uuid>| people.iter().find(|a| Some(a.id) == id).map(|a| a.display_name.clone());
         let at = now();
@@ -658,7 +718,8 @@ impl App {
                         .map(|t| i32::try_from((at - t.with_timezone(&Utc)).num_days()).unwrap_or(i32::MAX))
                         .unwrap_or(0);
                     let responded_by_name = name_of(feedback.responded_by);
-                    FeedbackItem { feedback, age_days, responded_by_name }
+                    let sync_state = states.get(&feedback.id).copied();
+                    FeedbackItem { feedback, age_days, responded_by_name, sync_state }
                 })
                 .collect(),
         })
@@ -702,7 +763,7 @@ impl App {
         let g = self.unlocked(Command::SearchFamilies)?;
         let today = time::london_day(now());
         let families = g.unlocked().store.read(|c| families_store::search_families(c, &input.query, today, 20))?;
-        Ok(FamilySearchResult { families })
+        Ok(FamilySearchResult { families: with_sync_states(g.unlocked(), families)? })
     }
 
     pub fn get_family(&self, input: FamilyIdInput) -> Result<FamilyView> {
@@ -816,7 +877,7 @@ impl App {
         let g = self.unlocked(Command::ListFamiliesDueForRenewal)?;
         let today = time::london_day(now());
         let families = g.unlocked().store.read(|c| families_store::families_due_for_renewal(c, today))?;
-        Ok(FamilySearchResult { families })
+        Ok(FamilySearchResult { families: with_sync_states(g.unlocked(), families)? })
     }
 
     // ----- Manager commands -----
@@ -918,10 +979,13 @@ impl App {
             p.add("walkthrough", "The walkthrough can have at most 30 items");
         }
         p.finish()?;
+        // The nightly sync time has its own command (the Head office settings); it stays as it is.
+        let nightly_at = g.unlocked().store.read(centre_store::settings)?.nightly_at;
         let settings = centre_store::Settings {
             idle_lock_minutes: input.idle_lock_minutes,
             walkthrough,
             consent_months: input.consent_months,
+            nightly_at,
         };
         let u = g.unlocked_mut();
         let centre_id = u.centre_id;
@@ -1005,6 +1069,181 @@ impl App {
             problem: v.problem,
         })
     }
+
+    // ----- Head office -----
+
+    fn sync_view(&self, inner: &Inner, s: sync_store::SyncState) -> SyncView {
+        let live = inner.sync.as_ref().map(|sync| sync.status()).unwrap_or_default();
+        SyncView {
+            enrolled: s.enrolled,
+            hub_address: s.hub_url,
+            device_id: s.device_id,
+            enrolled_at: s.enrolled_at,
+            waiting: s.waiting,
+            quarantined: s.quarantined,
+            last_ack_at: s.last_ack_at,
+            // A problem the worker met outside the store (it could not open it) comes first.
+            last_error: live.problem.or(s.last_error),
+            last_error_at: s.last_error_at,
+            blocked: s.blocked,
+            sending: live.sending,
+            hub_reachable: live.hub_reachable,
+            next_attempt_at: live.next_attempt_at.map(time::rfc3339),
+            safe_to_shut: s.safe_to_shut,
+        }
+    }
+
+    /// Where sync with head office stands. The window polls this every few seconds, so it is
+    /// not use of the app (the idle lock is not put off) and it writes nothing, audit included.
+    pub fn sync_status(&self) -> Result<SyncView> {
+        let g = self.unlocked(Command::SyncStatus)?;
+        let state = g.unlocked().store.read(sync_store::status)?;
+        Ok(self.sync_view(&g.inner, state))
+    }
+
+    /// Asks the worker to try at once (never sooner than head office's `Retry-After`).
+    pub fn sync_send_now(&self) -> Result<SyncView> {
+        let g = self.unlocked(Command::SyncSendNow)?;
+        let sync = g.inner.sync.clone().ok_or_else(sync_stopped)?;
+        sync.send_now();
+        let state = g.unlocked().store.read(sync_store::status)?;
+        Ok(self.sync_view(&g.inner, state))
+    }
+
+    /// Connects this laptop to head office with the one-time code head office gave (also after
+    /// head office revoked it). Waits for head office's answer (up to the request time-out), with
+    /// the app's state lock released so the window and the strip carry on meanwhile. Audited as
+    /// `device_enrolled` with the manager's id and the hub's device id; never the code or token.
+    pub fn sync_enrol(&self, input: SyncEnrolInput) -> Result<SyncView> {
+        let (by, sync) = {
+            let g = self.unlocked(Command::SyncEnrol)?;
+            (g.unlocked().user.account_id, g.inner.sync.clone())
+        };
+        let (address, code) = check_enrolment(&input)?;
+        let sync = sync.ok_or_else(sync_stopped)?;
+        sync.enrol_by(address.as_str(), &code, Some(by)).map_err(enrolment_error)?;
+        tracing::info!("this laptop is enrolled with head office");
+        let g = self.unlocked(Command::SyncStatus)?;
+        let state = g.unlocked().store.read(sync_store::status)?;
+        Ok(self.sync_view(&g.inner, state))
+    }
+
+    /// The changes head office acknowledged but could not accept, newest first; no payloads.
+    pub fn sync_quarantine(&self) -> Result<QuarantineList> {
+        let g = self.unlocked(Command::SyncQuarantine)?;
+        let changes = g.unlocked().store.read(sync_store::quarantined)?;
+        Ok(QuarantineList {
+            changes: changes
+                .into_iter()
+                .map(|c| QuarantinedChangeView {
+                    seq: c.seq,
+                    entity: c.entity,
+                    entity_id: c.entity_id,
+                    reason: c.reason,
+                    at: c.at,
+                })
+                .collect(),
+        })
+    }
+
+    /// Sets the time of the nightly send, London time. The worker reads it at its next cycle
+    /// (the saved settings are a change for head office, so that cycle comes within seconds).
+    pub fn set_sync_time(&self, input: SetSyncTimeInput) -> Result<SettingsView> {
+        let mut g = self.unlocked(Command::SetSyncTime)?;
+        let minutes = visits::parse_clock(&input.nightly_at).ok_or_else(|| {
+            Error::field("nightly_at", "Enter the time as hours and minutes on the 24-hour clock, for example 02:00")
+        })?;
+        let u = g.unlocked_mut();
+        let mut settings = u.store.read(centre_store::settings)?;
+        settings.nightly_at = visits::format_clock(minutes);
+        let centre_id = u.centre_id;
+        u.store.write(Some(u.user.account_id), now(), |w| centre_store::save_settings(w, centre_id, &settings))?;
+        Ok(settings_view(settings))
+    }
+}
+
+/// The families with where each one's latest change to head office has got to (one look-up for
+/// the list).
+fn with_sync_states(
+    u: &Unlocked,
+    mut families: Vec<pops_domain::families::FamilySummary>,
+) -> Result<Vec<pops_domain::families::FamilySummary>> {
+    let ids: Vec<Uuid> = families.iter().map(|f| f.id).collect();
+    let states = u.store.read(|c| sync_store::record_states(c, pops_domain::change::entity::FAMILY, &ids))?;
+    for f in &mut families {
+        f.sync_state = states.get(&f.id).copied();
+    }
+    Ok(families)
+}
+
+fn sync_stopped() -> Error {
+    Error::new(ErrorKind::Internal, SyncError::Stopped.to_string())
+}
+
+/// The address and the code in their normal forms, or each problem at its field.
+fn check_enrolment(input: &SyncEnrolInput) -> Result<(HubAddress, String)> {
+    let mut p = pops_domain::error::Problems::new();
+    let address = if input.hub_address.trim().is_empty() {
+        p.add("hub_address", "Enter the head office address, for example https://hub.pops.org.uk");
+        None
+    } else {
+        match HubAddress::parse(&input.hub_address) {
+            Ok(a) => Some(a),
+            Err(SyncError::InsecureAddress) => {
+                p.add(
+                    "hub_address",
+                    "Enter an address that starts with https://. An http:// address is not encrypted, so it is \
+                     allowed only for a head office server on this laptop itself (127.0.0.1 or localhost)",
+                );
+                None
+            }
+            Err(e) => {
+                p.add("hub_address", e.to_string());
+                None
+            }
+        }
+    };
+    let code = if input.enrolment_code.trim().is_empty() {
+        p.add("enrolment_code", "Enter the enrolment code head office gave you");
+        None
+    } else {
+        let code = pops_domain::sync::normalise_enrolment_code(&input.enrolment_code);
+        if code.is_none() {
+            p.add(
+                "enrolment_code",
+                "Enter the enrolment code as head office gave it: 16 letters and numbers, for example \
+                 ABCD-EFGH-JKMN-PQRS",
+            );
+        }
+        code
+    };
+    p.finish()?;
+    match (address, code) {
+        (Some(a), Some(c)) => Ok((a, c)),
+        _ => Err(Error::field("enrolment_code", "Enter the enrolment code head office gave you")),
+    }
+}
+
+/// What went wrong connecting to head office, at the field it is about or for the whole form.
+fn enrolment_error(e: SyncError) -> Error {
+    match e {
+        SyncError::BadAddress { .. } | SyncError::InsecureAddress => Error::field("hub_address", e.to_string()),
+        SyncError::NoCode | SyncError::CodeRefused => Error::field("enrolment_code", e.to_string()),
+        SyncError::Unreachable | SyncError::TimedOut => Error::new(
+            ErrorKind::Unavailable,
+            "Head office cannot be reached at that address, so this laptop is not connected yet. Check the \
+             address and that the laptop is online, then try again.",
+        ),
+        SyncError::Busy
+        | SyncError::Refused { .. }
+        | SyncError::HubProblem { .. }
+        | SyncError::BadReply
+        | SyncError::Revoked
+        | SyncError::TooLarge { .. } => Error::new(ErrorKind::Unavailable, e.to_string()),
+        SyncError::NotSignedIn | SyncError::NotEnrolled => Error::new(ErrorKind::Conflict, e.to_string()),
+        SyncError::Store(_) => Error::new(ErrorKind::Storage, e.to_string()),
+        SyncError::Setup(_) | SyncError::Stopped => Error::new(ErrorKind::Internal, e.to_string()),
+    }
 }
 
 fn settings_view(s: centre_store::Settings) -> SettingsView {
@@ -1012,12 +1251,27 @@ fn settings_view(s: centre_store::Settings) -> SettingsView {
         idle_lock_minutes: s.idle_lock_minutes,
         walkthrough: s.walkthrough,
         consent_months: s.consent_months,
+        nightly_at: s.nightly_at,
     }
 }
 
 /// The state lock, held while a signed-in command runs, known to be unlocked.
 struct UnlockedGuard<'a> {
     inner: MutexGuard<'a, Inner>,
+    /// The store's count of committed changes when the command began.
+    changes_before: u64,
+}
+
+impl Drop for UnlockedGuard<'_> {
+    /// Every command ends here: when it committed a change for head office, the sync worker hears
+    /// of it (and sends it about 2 s later, once for a burst). One place for every write command.
+    fn drop(&mut self) {
+        if let (Session::Unlocked(u), Some(sync)) = (&self.inner.session, &self.inner.sync)
+            && u.store.changes_written() > self.changes_before
+        {
+            sync.changed();
+        }
+    }
 }
 
 impl UnlockedGuard<'_> {

@@ -7,6 +7,7 @@ use pops_domain::centre::*;
 use pops_domain::command::*;
 use pops_domain::desk::*;
 use pops_domain::families::*;
+use pops_domain::sync::RecordState;
 use pops_domain::visits::*;
 use pops_domain::{Problem, Role};
 use ts_rs::TS;
@@ -51,6 +52,7 @@ pub fn typescript() -> String {
         CheckInPartyInput,
         CheckOutPartyInput,
         CheckIn,
+        CheckInRow,
         VisitCounts,
         SessionSummary,
         RollCall,
@@ -61,6 +63,7 @@ pub fn typescript() -> String {
         EnquiryResolution,
         LogEnquiryInput,
         Enquiry,
+        EnquiryRow,
         FeedbackKind,
         FeedbackChannel,
         FeedbackStatus,
@@ -116,6 +119,12 @@ pub fn typescript() -> String {
         AuditReport,
         ErrorKind,
         ErrorBody,
+        RecordState,
+        SyncView,
+        SyncEnrolInput,
+        QuarantinedChangeView,
+        QuarantineList,
+        SetSyncTimeInput,
     ];
     let mut out = String::from("// Generated from the Rust types by `cargo xtask codegen`. Do not edit by hand.\n\n");
     for d in decls {

@@ -37,6 +37,7 @@ pub fn table(conn: &Connection, list: ExportList, date: &str) -> pops_store::Res
                 rows: day
                     .on_site
                     .iter()
+                    .map(|row| &row.record)
                     .map(|c| {
                         let session = day.sessions.iter().find(|s| s.session.id == c.session_id);
                         vec![

@@ -170,6 +170,16 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
             .update_settings(UpdateSettingsInput { idle_lock_minutes: 5, walkthrough: vec![], consent_months: 12 })
             .map(drop),
         Command::VerifyAuditLog => app.verify_audit_log().map(drop),
+        Command::SyncStatus => app.sync_status().map(drop),
+        Command::SyncSendNow => app.sync_send_now().map(drop),
+        Command::SyncEnrol => app
+            .sync_enrol(SyncEnrolInput {
+                hub_address: "http://127.0.0.1:9".into(),
+                enrolment_code: "ABCD-EFGH-JKMN-PQRS".into(),
+            })
+            .map(drop),
+        Command::SyncQuarantine => app.sync_quarantine().map(drop),
+        Command::SetSyncTime => app.set_sync_time(SetSyncTimeInput { nightly_at: "03:30".into() }).map(drop),
     }
 }
 

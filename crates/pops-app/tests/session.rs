@@ -253,7 +253,7 @@ fn the_front_desk_day() {
     assert_eq!(today.counts.adults, 3);
     assert_eq!(today.counts.children, 2);
     assert_eq!(today.counts.on_site_people, 5);
-    assert_eq!(today.on_site.iter().map(|c| c.id).collect::<Vec<_>>(), [b.id, a.id], "newest first");
+    assert_eq!(today.on_site.iter().map(|c| c.record.id).collect::<Vec<_>>(), [b.id, a.id], "newest first");
     app.check_out_party(CheckOutPartyInput { check_in_id: a.id }).unwrap();
     let e = app.check_out_party(CheckOutPartyInput { check_in_id: a.id }).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Conflict);

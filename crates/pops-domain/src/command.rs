@@ -84,6 +84,11 @@ commands! {
     GetSettings => "get_settings", Access::Roles(MANAGER);
     UpdateSettings => "update_settings", Access::Roles(MANAGER);
     VerifyAuditLog => "verify_audit_log", Access::Roles(MANAGER);
+    SyncStatus => "sync_status", Access::Roles(EVERY_ROLE);
+    SyncSendNow => "sync_send_now", Access::Roles(EVERY_ROLE);
+    SyncEnrol => "sync_enrol", Access::Roles(MANAGER);
+    SyncQuarantine => "sync_quarantine", Access::Roles(MANAGER);
+    SetSyncTime => "set_sync_time", Access::Roles(MANAGER);
 }
 
 impl Command {
@@ -94,6 +99,15 @@ impl Command {
             (Access::Roles(roles), Some(role)) => roles.contains(&role),
             (Access::Roles(_), None) => false,
         }
+    }
+}
+
+impl Command {
+    /// Whether calling this command counts as someone using the app, so the idle lock waits. The
+    /// window polls `sync_status` every few seconds by itself: if that counted, the screen would
+    /// never lock.
+    pub fn counts_as_activity(self) -> bool {
+        !matches!(self, Command::SyncStatus)
     }
 }
 
@@ -146,5 +160,18 @@ mod tests {
         }
         assert!(!Command::GetToday.permits(None));
         assert!(Command::SignIn.permits(None));
+    }
+
+    #[test]
+    fn head_office_connection_is_the_managers_and_the_light_is_everyones() {
+        for r in Role::ALL {
+            assert!(Command::SyncStatus.permits(Some(r)) && Command::SyncSendNow.permits(Some(r)));
+            let manager = r == Role::Manager;
+            for c in [Command::SyncEnrol, Command::SyncQuarantine, Command::SetSyncTime] {
+                assert_eq!(c.permits(Some(r)), manager, "{} as {}", c.name(), r.as_str());
+            }
+        }
+        assert!(!Command::SyncStatus.counts_as_activity(), "polled by the window");
+        assert!(Command::SyncSendNow.counts_as_activity() && Command::GetToday.counts_as_activity());
     }
 }

@@ -104,6 +104,15 @@ pub struct Enquiry {
     pub recorded_by: Uuid,
 }
 
+/// An enquiry as a list shows it: the record's fields and where its change to head office has got to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EnquiryRow {
+    #[serde(flatten)]
+    pub record: Enquiry,
+    /// Where the enquiry's change to head office has got to.
+    pub sync_state: Option<crate::sync::RecordState>,
+}
+
 /// A checked enquiry, before it has an id and a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnquiryDetails {
@@ -219,6 +228,8 @@ pub struct FeedbackItem {
     pub age_days: i32,
     /// The name of whoever recorded the response, when there is one.
     pub responded_by_name: Option<String>,
+    /// Where the feedback's latest change to head office has got to.
+    pub sync_state: Option<crate::sync::RecordState>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

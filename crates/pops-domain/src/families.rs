@@ -290,6 +290,9 @@ pub struct FamilySummary {
     pub visits: VisitHistory,
     pub consent_expires_on: String,
     pub consent_status: ConsentStatus,
+    /// Where the family's latest change to head office has got to (filled in by the app for the
+    /// lists it shows; `None` in exports).
+    pub sync_state: Option<crate::sync::RecordState>,
 }
 
 impl Family {
@@ -319,6 +322,7 @@ impl Family {
             visits,
             consent_expires_on: self.consent.expires_on.clone(),
             consent_status: self.consent.status_on(today),
+            sync_state: None,
         }
     }
 }

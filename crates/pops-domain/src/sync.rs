@@ -6,6 +6,7 @@
 use crate::change::{Change, Op, entity};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// At most this many changes in one batch.
@@ -25,6 +26,44 @@ pub const REFERENCE_PAGE: i64 = 200;
 /// (`pops_store::schema::VERSION`). pops-store's schema test asserts the two are equal, so raising
 /// the store's version without raising this one fails a test.
 pub const MAX_SCHEMA_VERSION: i64 = 7;
+
+/// An enrolment code has this many characters, from Crockford's base32 alphabet.
+pub const ENROLMENT_CODE_CHARS: usize = 16;
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// An enrolment code as typed (any case, spaces and dashes, `O` for 0 and `I` or `L` for 1, as
+/// Crockford's base32 reads them) in its normal form, or `None` when it cannot be a code. The hub
+/// reads codes the same way (`pops_hub::secret::normalise_code`; a test keeps the two together).
+pub fn normalise_enrolment_code(typed: &str) -> Option<String> {
+    let mut out = String::with_capacity(ENROLMENT_CODE_CHARS);
+    for c in typed.chars() {
+        let c = match c.to_ascii_uppercase() {
+            ' ' | '-' | '\t' => continue,
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if !c.is_ascii() || !CROCKFORD.contains(&(c as u8)) {
+            return None;
+        }
+        out.push(c);
+    }
+    (out.len() == ENROLMENT_CODE_CHARS).then_some(out)
+}
+
+/// Where one record's latest change has got to on its way to head office, as a list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    /// Saved on this laptop; the laptop is not enrolled, so nothing will send it yet.
+    Saved,
+    /// Waiting to be sent.
+    Queued,
+    /// In a batch that went out; head office's reply is not yet in.
+    Sent,
+    /// Acknowledged by head office.
+    Confirmed,
+}
 
 /// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,6 +374,17 @@ pub fn check_change(change: &Change) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enrolment_codes_are_read_without_case_spaces_or_dashes() {
+        let code = "ABCD-EFGH-JKMN-PQRS";
+        assert_eq!(normalise_enrolment_code(code).as_deref(), Some("ABCDEFGHJKMNPQRS"));
+        assert_eq!(normalise_enrolment_code(" abcd efgh-jkmn  pqrs ").as_deref(), Some("ABCDEFGHJKMNPQRS"));
+        assert_eq!(normalise_enrolment_code("0O1I-L000-0000-0000").as_deref(), Some("0011100000000000"));
+        for bad in ["", "ABCD-EFGH-JKMN", "ABCD-EFGH-JKMN-PQRS-T", "ABCD-EFGH-JKMN-PQRU", "ÀBCD-EFGH-JKMN-PQRS"] {
+            assert_eq!(normalise_enrolment_code(bad), None, "{bad}");
+        }
+    }
     use crate::change::Op;
     use serde_json::json;
 

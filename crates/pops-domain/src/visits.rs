@@ -420,6 +420,16 @@ pub struct CheckIn {
     pub family_id: Option<Uuid>,
 }
 
+/// A check-in as a list shows it: the record's fields and where its latest change to head office
+/// has got to (`None` only for a record with no change, which the store never makes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CheckInRow {
+    #[serde(flatten)]
+    pub record: CheckIn,
+    /// Where the check-in's latest change to head office has got to.
+    pub sync_state: Option<crate::sync::RecordState>,
+}
+
 /// A check-in after its input was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyArrival {
@@ -527,12 +537,12 @@ pub struct TodayView {
     /// Newest first.
     pub sessions: Vec<SessionSummary>,
     /// Parties on site now, newest arrival first.
-    pub on_site: Vec<CheckIn>,
+    pub on_site: Vec<CheckInRow>,
     /// Parties that have left today, most recent departure first.
-    pub left: Vec<CheckIn>,
+    pub left: Vec<CheckInRow>,
     pub counts: VisitCounts,
     /// Enquiries logged today, newest first.
-    pub enquiries: Vec<crate::desk::Enquiry>,
+    pub enquiries: Vec<crate::desk::EnquiryRow>,
     /// Feedback received today.
     pub feedback_received: i32,
     /// The centre's first-visit walkthrough.

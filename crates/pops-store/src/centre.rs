@@ -54,9 +54,25 @@ pub struct Settings {
     pub walkthrough: Vec<WalkthroughItem>,
     /// How long a family's consent lasts before it must be renewed, in months.
     pub consent_months: i32,
+    /// When the laptop sends to head office each night at the latest, London time, `HH:MM`.
+    #[serde(default = "default_nightly_at")]
+    pub nightly_at: String,
 }
 
 pub const DEFAULT_CONSENT_MONTHS: i32 = 12;
+
+/// The nightly send to head office unless the manager sets another time.
+pub const DEFAULT_NIGHTLY_AT: &str = "02:00";
+
+fn default_nightly_at() -> String {
+    DEFAULT_NIGHTLY_AT.to_string()
+}
+
+/// The centre's nightly sync time as saved (`HH:MM`, checked by the app before it is saved), or
+/// `None` when the manager has never set one. One row: the sync worker reads it at every cycle.
+pub fn nightly_at(conn: &Connection) -> Result<Option<String>> {
+    setting(conn, "nightly_at")
+}
 
 pub fn settings(conn: &Connection) -> Result<Settings> {
     let idle = setting(conn, "idle_lock_minutes")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
@@ -66,7 +82,8 @@ pub fn settings(conn: &Connection) -> Result<Settings> {
     };
     let consent_months =
         setting(conn, "consent_months")?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONSENT_MONTHS);
-    Ok(Settings { idle_lock_minutes: idle, walkthrough, consent_months })
+    let nightly_at = nightly_at(conn)?.unwrap_or_else(default_nightly_at);
+    Ok(Settings { idle_lock_minutes: idle, walkthrough, consent_months, nightly_at })
 }
 
 /// Writes the settings' values (no change, no audit entry: `save_settings` adds them; a restore
@@ -76,6 +93,7 @@ pub(crate) fn write_settings(conn: &Connection, s: &Settings) -> Result<()> {
         ("idle_lock_minutes", s.idle_lock_minutes.to_string()),
         ("walkthrough", serde_json::to_string(&s.walkthrough)?),
         ("consent_months", s.consent_months.to_string()),
+        ("nightly_at", s.nightly_at.clone()),
     ];
     for (key, value) in values {
         exec(
@@ -96,10 +114,11 @@ pub fn save_settings(w: &Writer<'_>, centre_id: Uuid, s: &Settings) -> Result<()
         s,
         "settings_changed",
         &format!(
-            "idle_lock_minutes={} walkthrough_items={} consent_months={}",
+            "idle_lock_minutes={} walkthrough_items={} consent_months={} nightly_at={}",
             s.idle_lock_minutes,
             s.walkthrough.len(),
-            s.consent_months
+            s.consent_months,
+            s.nightly_at
         ),
     )?;
     Ok(())

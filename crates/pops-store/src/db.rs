@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use pops_domain::change::{Change, Op};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use serde::Serialize;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -17,6 +18,8 @@ pub const CACHE_KIB: i64 = 64 * 1024;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Outbox changes committed through this connection since it was opened.
+    changes_written: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -53,7 +56,7 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { conn, path: path.to_path_buf(), changes_written: 0 };
         // Foreign keys stay off while the schema is brought up to date (see `schema::ensure`).
         store.conn.pragma_update(None, "foreign_keys", false)?;
         let tx = store.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -77,10 +80,18 @@ impl Store {
         f: impl FnOnce(&Writer<'_>) -> Result<T>,
     ) -> Result<T> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let writer = Writer { tx, user_id, now };
+        let writer = Writer { tx, user_id, now, changes: Cell::new(0) };
         let value = f(&writer)?;
+        let changes = writer.changes.get();
         writer.tx.commit()?;
+        self.changes_written += changes;
         Ok(value)
+    }
+
+    /// How many outbox changes have been committed through this connection since it was opened:
+    /// the app compares it before and after a command to know whether there is news for head office.
+    pub fn changes_written(&self) -> u64 {
+        self.changes_written
     }
 
     /// `PRAGMA integrity_check`: `Ok` when SQLite finds nothing wrong.
@@ -101,6 +112,8 @@ pub struct Writer<'a> {
     tx: Transaction<'a>,
     user_id: Option<Uuid>,
     now: DateTime<Utc>,
+    /// Changes recorded in this transaction (counted once it commits).
+    changes: Cell<u64>,
 }
 
 impl Writer<'_> {
@@ -129,7 +142,10 @@ impl Writer<'_> {
     ) -> Result<Change> {
         let user_id = self.user_id.ok_or(Error::Malformed("a record change needs the person making it".into()))?;
         let link = audit::append(&self.tx, self.now, self.user_id, action, Some(entity), Some(entity_id), detail)?;
-        outbox::append(&self.tx, entity, entity_id, op, serde_json::to_value(record)?, user_id, self.now, &link)
+        let change =
+            outbox::append(&self.tx, entity, entity_id, op, serde_json::to_value(record)?, user_id, self.now, &link)?;
+        self.changes.set(self.changes.get() + 1);
+        Ok(change)
     }
 
     /// Writes an audit entry that changes no record (a sign-in, a refused attempt, a check).

@@ -172,6 +172,7 @@ impl CardRow {
             },
             consent_status: consent_status(expiry, today),
             consent_expires_on: self.consent_expires,
+            sync_state: None,
         })
     }
 }

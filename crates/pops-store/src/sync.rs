@@ -89,19 +89,8 @@ pub struct SyncState {
     pub safe_to_shut: bool,
 }
 
-/// Where one record's latest change has got to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordState {
-    /// Saved on this laptop; the laptop is not enrolled, so nothing will send it yet.
-    Saved,
-    /// Waiting to be sent.
-    Queued,
-    /// In a batch that went out; head office's reply is not yet in.
-    Sent,
-    /// Acknowledged by head office.
-    Confirmed,
-}
+/// Where one record's latest change has got to (the type the lists carry to the window).
+pub use pops_domain::sync::RecordState;
 
 /// A change head office acknowledged but would not apply. No payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

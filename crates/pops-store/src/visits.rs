@@ -4,6 +4,8 @@ use crate::db::{exec, row};
 use crate::{Error, Result, Writer};
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::{Op, entity};
+use pops_domain::desk::EnquiryRow;
+use pops_domain::visits::CheckInRow as ListedCheckIn;
 use pops_domain::visits::{
     AgeBands, CheckIn, PartyArrival, RollCall, SessionSummary, SessionTemplate, SessionTimes, TodayView, VisitCounts,
     VisitKind, VisitOutcome, VisitsSession,
@@ -497,7 +499,7 @@ pub fn day(conn: &Connection, date: &str) -> Result<TodayView> {
         .map(|r| r.map_err(Error::from).and_then(session_decode))
         .collect::<Result<Vec<_>>>()?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT {} FROM check_in c JOIN visits_session s ON s.id = c.session_id WHERE s.date = ?1 ORDER BY c.arrived_at DESC",
+        "SELECT {} FROM check_in c JOIN visits_session s ON s.id = c.session_id WHERE s.date = ?1 ORDER BY c.arrived_at DESC, c.id DESC",
         CHECK_IN_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
     ))?;
     let check_ins = stmt
@@ -513,15 +515,27 @@ pub fn day(conn: &Connection, date: &str) -> Result<TodayView> {
             s.counts.add(c);
         }
     }
-    let (on_site, mut left): (Vec<CheckIn>, Vec<CheckIn>) = check_ins.into_iter().partition(|c| c.left_at.is_none());
-    left.sort_by(|a, b| b.left_at.cmp(&a.left_at));
+    // Where each record has got to on its way to head office: one look-up per list.
+    let ids: Vec<Uuid> = check_ins.iter().map(|c| c.id).collect();
+    let states = crate::sync::record_states(conn, entity::CHECK_IN, &ids)?;
+    let row = |record: CheckIn| ListedCheckIn { sync_state: states.get(&record.id).copied(), record };
+    let (on_site, mut left): (Vec<ListedCheckIn>, Vec<ListedCheckIn>) =
+        check_ins.into_iter().map(row).partition(|c| c.record.left_at.is_none());
+    left.sort_by(|a, b| b.record.left_at.cmp(&a.record.left_at));
+    let enquiries = crate::desk::enquiries_on(conn, date)?;
+    let ids: Vec<Uuid> = enquiries.iter().map(|e| e.id).collect();
+    let states = crate::sync::record_states(conn, entity::ENQUIRY, &ids)?;
+    let enquiries = enquiries
+        .into_iter()
+        .map(|record| EnquiryRow { sync_state: states.get(&record.id).copied(), record })
+        .collect();
     Ok(TodayView {
         date: date.into(),
         sessions: summaries,
         on_site,
         left,
         counts,
-        enquiries: crate::desk::enquiries_on(conn, date)?,
+        enquiries,
         feedback_received: i32::try_from(crate::desk::feedback_on(conn, date)?).unwrap_or(i32::MAX),
         walkthrough: crate::centre::settings(conn)?.walkthrough,
         roll_call: active_roll_call(conn)?,

@@ -91,3 +91,25 @@ fn outbox_numbers_have_no_gaps_and_rows_cannot_be_edited() {
     assert!(conn.execute("DELETE FROM outbox WHERE seq = 1", []).is_err());
     assert_eq!(changes.len() as i64, common::count(&fx.store, "SELECT count(*) FROM outbox"));
 }
+
+#[test]
+fn the_store_counts_the_changes_it_commits_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fx = common::set_up(dir.path());
+    let start = fx.store.changes_written();
+    let record = fx
+        .store
+        .write(Some(fx.user), Utc::now(), |w| visits::check_in(w, &common::party(fx.session.id, None)))
+        .unwrap();
+    assert_eq!(fx.store.changes_written(), start + 1);
+    fx.store.write(Some(fx.user), Utc::now(), |w| w.audit("looked", None, None, "")).unwrap();
+    assert_eq!(fx.store.changes_written(), start + 1, "an audit entry alone is no news for head office");
+    let refused = fx.store.write(Some(fx.user), Utc::now(), |w| {
+        visits::check_out(w, record.id)?;
+        Err::<(), _>(Error::Conflict("changed my mind".into()))
+    });
+    assert!(refused.is_err());
+    assert_eq!(fx.store.changes_written(), start + 1, "a rolled-back change is not counted");
+    fx.store.write(Some(fx.user), Utc::now(), |w| visits::check_out(w, record.id)).unwrap();
+    assert_eq!(fx.store.changes_written(), start + 2);
+}

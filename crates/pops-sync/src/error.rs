@@ -16,8 +16,8 @@ pub enum SyncError {
     BadAddress { reason: &'static str },
     /// `http://` to anything but this computer.
     #[error(
-        "That head office address starts with http://, which is not encrypted. Use the https:// address head office \
-         gave you."
+        "That head office address starts with http://, which is not encrypted: http:// is allowed only for a head \
+         office server on this laptop itself (127.0.0.1 or localhost). Use the https:// address head office gave you."
     )]
     InsecureAddress,
     #[error("Type the enrolment code head office gave you.")]

@@ -49,7 +49,8 @@ pub struct SyncConfig {
     pub day_cap: Duration,
     /// Backoff cap by night (20:00–07:00): 15 min.
     pub night_cap: Duration,
-    /// The nightly run, London time (the centre's setting): 02:00.
+    /// The nightly run, London time: 02:00. The centre's own setting (`pops_store::centre::nightly_at`),
+    /// read at every cycle, comes first; this is the time used when there is none.
     pub nightly_at: NaiveTime,
     /// Reference data is pulled again when the last pull is this old: 1 h.
     pub reference_every: Duration,
@@ -192,9 +193,15 @@ impl Syncer {
     /// the enrolment through the worker's store. Blocks until done (call it off the UI thread). The
     /// address is checked before any request: `https://`, or `http://` only to this computer.
     pub fn enrol(&self, hub_url: &str, code: &str) -> Result<(), SyncError> {
+        self.enrol_by(hub_url, code, None)
+    }
+
+    /// [`Syncer::enrol`] on behalf of the signed-in person `by`, whose id the audit entry
+    /// `device_enrolled` carries (with the hub's device id; never the code or the token).
+    pub fn enrol_by(&self, hub_url: &str, code: &str, by: Option<uuid::Uuid>) -> Result<(), SyncError> {
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         self.tx
-            .send(Command::Enrol { hub_url: hub_url.to_string(), code: code.to_string(), reply })
+            .send(Command::Enrol { hub_url: hub_url.to_string(), code: code.to_string(), by, reply })
             .map_err(|_| SyncError::Stopped)?;
         answer.recv().unwrap_or(Err(SyncError::Stopped))
     }

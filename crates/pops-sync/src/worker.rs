@@ -10,7 +10,7 @@ use crate::client::{Failure, HubClient, Pushed};
 use crate::error::REVOKED;
 use crate::schedule;
 use crate::{LiveStatus, Opener, RestoreError, SyncConfig, SyncError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use pops_domain::sync::{Batch, MAX_BATCH_CHANGES, MAX_BATCH_JSON_BYTES, MAX_CHANGES_PAGE, dataset};
@@ -30,8 +30,17 @@ pub(crate) enum Command {
     Detach,
     SendNow,
     Changed,
-    Enrol { hub_url: String, code: String, reply: std::sync::mpsc::SyncSender<Result<(), SyncError>> },
-    Restore { started_by: Uuid, reply: std::sync::mpsc::SyncSender<Result<RestoreProgress, RestoreError>> },
+    Enrol {
+        hub_url: String,
+        code: String,
+        /// Who asked (for the audit entry).
+        by: Option<Uuid>,
+        reply: std::sync::mpsc::SyncSender<Result<(), SyncError>>,
+    },
+    Restore {
+        started_by: Uuid,
+        reply: std::sync::mpsc::SyncSender<Result<RestoreProgress, RestoreError>>,
+    },
     Shutdown,
 }
 
@@ -58,6 +67,8 @@ pub(crate) struct Worker {
     next_attempt: Option<Instant>,
     /// Pull reference data in the next cycle even if the last pull is recent.
     force_reference: bool,
+    /// The nightly time in use: the centre's setting, read at each cycle, else the config's.
+    nightly_at: NaiveTime,
     next_nightly: DateTime<Utc>,
     /// Changes per batch: halved by each 413.
     batch_limit: usize,
@@ -87,7 +98,8 @@ impl Worker {
         if let Err(e) = &client {
             tracing::error!(error = %e, "sync cannot start its HTTPS client");
         }
-        let next_nightly = schedule::next_nightly(Utc::now(), config.nightly_at);
+        let nightly_at = config.nightly_at;
+        let next_nightly = schedule::next_nightly(Utc::now(), nightly_at);
         let restore_limit = config.restore_page.clamp(1, MAX_CHANGES_PAGE);
         Worker {
             config,
@@ -99,6 +111,7 @@ impl Worker {
             not_before: None,
             next_attempt: None,
             force_reference: false,
+            nightly_at,
             next_nightly,
             batch_limit: MAX_BATCH_CHANGES,
             restore_limit,
@@ -203,8 +216,8 @@ impl Worker {
                 }
                 let _ = reply.send(result);
             }
-            Command::Enrol { hub_url, code, reply } => {
-                let result = self.enrol(&hub_url, &code).await;
+            Command::Enrol { hub_url, code, by, reply } => {
+                let result = self.enrol(&hub_url, &code, by).await;
                 if let Err(e) = &result {
                     tracing::info!(error = ?e, "enrolment did not succeed");
                 }
@@ -215,7 +228,7 @@ impl Worker {
         Flow::Go
     }
 
-    async fn enrol(&mut self, hub_url: &str, code: &str) -> Result<(), SyncError> {
+    async fn enrol(&mut self, hub_url: &str, code: &str, by: Option<Uuid>) -> Result<(), SyncError> {
         let hub = HubAddress::parse(hub_url)?;
         let code = code.trim();
         if code.is_empty() {
@@ -227,7 +240,7 @@ impl Worker {
         }
         let enrolment = client.enrol(&hub, code).await.map_err(|f| f.error)?;
         let store = self.store.as_mut().ok_or(SyncError::NotSignedIn)?;
-        store.write(None, Utc::now(), |w| stored::save_enrolment(w, hub.as_str(), &enrolment))?;
+        store.write(by, Utc::now(), |w| stored::save_enrolment(w, hub.as_str(), &enrolment))?;
         tracing::info!(device = %enrolment.device_id, "enrolled with head office");
         self.need_status = true;
         self.failures = 0;
@@ -312,11 +325,29 @@ impl Worker {
         }
     }
 
+    /// The centre's nightly time as the manager last saved it (read at each cycle, so a change
+    /// needs no restart), else the config's.
+    fn follow_nightly_setting(&mut self, store: &Store, now: DateTime<Utc>) {
+        let at = match store.read(pops_store::centre::nightly_at) {
+            Ok(saved) => saved.as_deref().and_then(schedule::parse_clock).unwrap_or(self.config.nightly_at),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the nightly sync time; keeping the one in use");
+                self.nightly_at
+            }
+        };
+        if at != self.nightly_at {
+            self.nightly_at = at;
+            self.next_nightly = schedule::next_nightly(now, at);
+            tracing::info!(nightly_at = %at.format("%H:%M"), "nightly sync time changed");
+        }
+    }
+
     async fn cycle(&mut self, store: &mut Store) {
         let now = Utc::now();
+        self.follow_nightly_setting(store, now);
         if now >= self.next_nightly {
             self.force_reference = true;
-            self.next_nightly = schedule::next_nightly(now, self.config.nightly_at);
+            self.next_nightly = schedule::next_nightly(now, self.nightly_at);
         }
         match self.exchange(store).await {
             Ok(Some(hub)) => {

@@ -54,6 +54,14 @@ fn holds_exactly(hub: &Hub, laptop: &Laptop) {
     assert_eq!(hub.storage.acked_through(device).unwrap(), laptop.outbox().len() as i64);
 }
 
+/// A quick-retrying worker on `laptop`, enrolled with `hub` through the proxy.
+fn enrolled_through(link: &Link, hub: &Hub, laptop: &Laptop) -> Syncer {
+    let syncer = Syncer::start(quick());
+    syncer.attach(laptop.opener());
+    syncer.enrol(&link.proxy.url(), &hub.code()).unwrap();
+    syncer
+}
+
 fn batch_posts(link: &Link) -> Vec<pops_e2e::proxy::Seen> {
     link.proxy.seen().into_iter().filter(|s| s.method == "POST" && s.path.ends_with("/batches")).collect()
 }
@@ -66,9 +74,7 @@ fn a_reply_lost_after_the_hub_stored_the_batch_costs_nothing_twice() {
     let mut laptop = Laptop::new(dir.path());
     laptop.check_ins(40);
     link.proxy.add_rule(Rule::new("POST", "/batches", 2, Fault::LoseResponse));
-    let syncer = Syncer::start(quick());
-    syncer.attach(laptop.opener());
-    syncer.enrol(&link.proxy.url(), &hub.code()).unwrap();
+    let _syncer = enrolled_through(&link, &hub, &laptop);
     drained(&laptop);
 
     holds_exactly(&hub, &laptop);
@@ -85,9 +91,7 @@ fn the_same_batch_ten_times_at_once_is_stored_once_and_answered_alike() {
     let mut laptop = Laptop::new(dir.path());
     laptop.check_ins(30);
     link.proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::Duplicate { extra: 9 }));
-    let syncer = Syncer::start(quick());
-    syncer.attach(laptop.opener());
-    syncer.enrol(&link.proxy.url(), &hub.code()).unwrap();
+    let _syncer = enrolled_through(&link, &hub, &laptop);
     drained(&laptop);
 
     holds_exactly(&hub, &laptop);
@@ -118,9 +122,7 @@ fn a_busy_hub_is_not_asked_again_before_its_retry_after() {
     let mut laptop = Laptop::new(dir.path());
     laptop.check_ins(10);
     link.proxy.add_rule(Rule::new("POST", "/batches", 2, Fault::Unavailable { retry_after_secs: 3 }));
-    let syncer = Syncer::start(quick());
-    syncer.attach(laptop.opener());
-    syncer.enrol(&link.proxy.url(), &hub.code()).unwrap();
+    let _syncer = enrolled_through(&link, &hub, &laptop);
     drained(&laptop);
 
     holds_exactly(&hub, &laptop);
@@ -144,9 +146,7 @@ fn a_reference_pull_cut_off_mid_page_keeps_a_whole_page_and_finishes_later() {
     // The second page's reply is cut off part way through its body.
     link.proxy.add_rule(Rule::new("GET", "/reference/price_list", 1, Fault::Truncate { bytes: 400 }).skipping(1));
     let laptop = Laptop::new(dir.path());
-    let syncer = Syncer::start(quick());
-    syncer.attach(laptop.opener());
-    syncer.enrol(&link.proxy.url(), &hub.code()).unwrap();
+    let syncer = enrolled_through(&link, &hub, &laptop);
     wait_for("the cut-off reply", LONG, || link.proxy.seen().iter().any(|s| s.fault == Some("truncate")).then_some(()));
 
     // Whatever the laptop holds now is whole pages, and its cursor agrees.
@@ -199,9 +199,7 @@ fn a_link_that_flaps_while_records_are_written_loses_nothing() {
     let hub = Hub::new(dir.path());
     let link = Link::to(&hub);
     let mut laptop = Laptop::new(dir.path());
-    let syncer = Syncer::start(quick());
-    syncer.attach(laptop.opener());
-    syncer.enrol(&link.proxy.url(), &hub.code()).unwrap();
+    let syncer = enrolled_through(&link, &hub, &laptop);
 
     let start = Instant::now();
     let mut down = false;

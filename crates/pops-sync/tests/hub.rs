@@ -449,3 +449,53 @@ fn plain_http_to_anything_but_this_computer_is_refused_before_any_request() {
     assert_eq!(s.last_error, Some(SyncError::InsecureAddress.to_string()));
     assert_eq!(syncer.status().hub_reachable, None, "no request was made");
 }
+
+#[test]
+fn the_nightly_time_is_the_centres_setting_read_at_every_cycle() {
+    use chrono_tz::Europe::London;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Hub::new(dir.path());
+    let mut laptop = Laptop::new(dir.path());
+    let syncer = attached(&laptop);
+    syncer.enrol(&hub.url(), &hub.code()).unwrap();
+    laptop.check_ins(1);
+    drained(&laptop);
+    let cycles = wait_for("the first cycle", LONG, || {
+        let live = syncer.status();
+        (live.attempts > 0 && !live.sending).then_some(live.attempts)
+    });
+    // After a whole cycle the next try is the reference pull an hour on, or the nightly run at
+    // 02:00 if that comes sooner.
+    let now = Utc::now();
+    let next = syncer.status().next_attempt_at.expect("a next try");
+    let default_night = pops_sync::schedule::next_nightly(now, SyncConfig::default().nightly_at);
+    if default_night - now < chrono::Duration::minutes(30) {
+        eprintln!("skipped: the default nightly run is less than 30 minutes away");
+        return;
+    }
+    assert!(next - now > chrono::Duration::minutes(30), "next try at {next}");
+
+    // The manager moves the nightly run to ten minutes from now: the next cycle follows it,
+    // without a restart.
+    let soon = (now + chrono::Duration::minutes(10)).with_timezone(&London).format("%H:%M").to_string();
+    let settings = laptop.store.read(pops_store::centre::settings).unwrap();
+    let user = laptop.user;
+    laptop
+        .store
+        .write(Some(user), Utc::now(), |w| {
+            pops_store::centre::save_settings(
+                w,
+                Uuid::now_v7(),
+                &pops_store::centre::Settings { nightly_at: soon.clone(), ..settings },
+            )
+        })
+        .unwrap();
+    syncer.changed();
+    let next = wait_for("a cycle after the change", LONG, || {
+        let live = syncer.status();
+        (live.attempts > cycles && !live.sending).then_some(live.next_attempt_at)
+    })
+    .expect("a next try");
+    let wait = next - Utc::now();
+    assert!(wait <= chrono::Duration::minutes(10) && wait > chrono::Duration::minutes(8), "{soon}: next try in {wait}");
+}

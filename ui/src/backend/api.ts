@@ -39,16 +39,20 @@ import type {
   RenewConsentInput,
   RespondToFeedbackInput,
   RetireSessionTemplateInput,
+  QuarantineList,
   RollCall,
   SaveFamilyInput,
   SaveSessionTemplateInput,
   SearchFamiliesInput,
   SessionTemplate,
   SetAccountRoleInput,
+  SetSyncTimeInput,
   SetUpCentreInput,
   SetUpResult,
   SettingsView,
   SignInInput,
+  SyncEnrolInput,
+  SyncView,
   TemplateList,
   TickWalkthroughInput,
   TodayView,
@@ -60,11 +64,26 @@ import { CommandError } from './error';
 
 export { CommandError, isErrorBody } from './error';
 
+/** Commands that only read the app's state or note activity: the status strip does not ask again after them. */
+const QUIET: readonly Command[] = ['sync_status', 'get_app_state', 'note_activity'];
+const commandListeners = new Set<(command: Command) => void>();
+
+/**
+ * Calls `listener` after every command but the quiet ones (whether it succeeded or not), so the
+ * head-office status is asked for again at once. Answers a function that stops it.
+ */
+export function onCommandDone(listener: (command: Command) => void): () => void {
+  commandListeners.add(listener);
+  return () => commandListeners.delete(listener);
+}
+
 async function call<T>(command: Command, input?: unknown): Promise<T> {
   try {
     return input === undefined ? await invoke<T>(command) : await invoke<T>(command, { input });
   } catch (e) {
     throw CommandError.from(e);
+  } finally {
+    if (!QUIET.includes(command)) for (const listener of commandListeners) listener(command);
   }
 }
 
@@ -110,6 +129,11 @@ export const disableAccount = (input: DisableAccountInput): Promise<Account> => 
 export const getSettings = (): Promise<SettingsView> => call('get_settings');
 export const updateSettings = (input: UpdateSettingsInput): Promise<SettingsView> => call('update_settings', input);
 export const verifyAuditLog = (): Promise<AuditReport> => call('verify_audit_log');
+export const syncStatus = (): Promise<SyncView> => call('sync_status');
+export const syncSendNow = (): Promise<SyncView> => call('sync_send_now');
+export const syncEnrol = (input: SyncEnrolInput): Promise<SyncView> => call('sync_enrol', input);
+export const syncQuarantine = (): Promise<QuarantineList> => call('sync_quarantine');
+export const setSyncTime = (input: SetSyncTimeInput): Promise<SettingsView> => call('set_sync_time', input);
 
 /**
  * Every command by its IPC name. Typed against `Command`, so a command added to the Rust side
@@ -158,6 +182,11 @@ export const commands = {
   get_settings: getSettings,
   update_settings: updateSettings,
   verify_audit_log: verifyAuditLog,
+  sync_status: syncStatus,
+  sync_send_now: syncSendNow,
+  sync_enrol: syncEnrol,
+  sync_quarantine: syncQuarantine,
+  set_sync_time: setSyncTime,
 } satisfies Record<Command, (input: never) => Promise<unknown>>;
 
 /** The event the backend emits when the app's state changes by itself (the idle lock engaging). */

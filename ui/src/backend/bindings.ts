@@ -12,7 +12,7 @@ field: string,
  */
 message: string, };
 
-export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "search_families" | "get_family" | "get_family_details" | "save_family" | "renew_family_consent" | "remove_family" | "list_families_due_for_renewal" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log";
+export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "search_families" | "get_family" | "get_family_details" | "save_family" | "renew_family_consent" | "remove_family" | "list_families_due_for_renewal" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log" | "sync_status" | "sync_send_now" | "sync_enrol" | "sync_quarantine" | "set_sync_time";
 
 export type CommandAccess = { command: Command, roles: Array<Role> | null, };
 
@@ -144,6 +144,24 @@ walkthrough: Array<string>,
  */
 family_id: string | null, };
 
+export type CheckInRow = { 
+/**
+ * Where the check-in's latest change to head office has got to.
+ */
+sync_state: RecordState | null, id: string, session_id: string, adults: number, children: AgeBands, first_time: boolean, lead_name: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+arrived_at: string, left_at: string | null, checked_in_by: string, checked_out_by: string | null, needs: SupportNeeds, help: HelpGiven, outcome: VisitOutcome | null, welfare_offered: boolean | null, 
+/**
+ * Walkthrough items gone through with this (first-time) party.
+ */
+walkthrough: Array<string>, 
+/**
+ * The family on record that this party is, when the desk has linked one.
+ */
+family_id: string | null, };
+
 export type VisitCounts = { parties: number, adults: number, children: number, first_time_parties: number, on_site_parties: number, on_site_people: number, left_parties: number, };
 
 export type SessionSummary = { session: VisitsSession, counts: VisitCounts, };
@@ -174,15 +192,15 @@ sessions: Array<SessionSummary>,
 /**
  * Parties on site now, newest arrival first.
  */
-on_site: Array<CheckIn>, 
+on_site: Array<CheckInRow>, 
 /**
  * Parties that have left today, most recent departure first.
  */
-left: Array<CheckIn>, counts: VisitCounts, 
+left: Array<CheckInRow>, counts: VisitCounts, 
 /**
  * Enquiries logged today, newest first.
  */
-enquiries: Array<Enquiry>, 
+enquiries: Array<EnquiryRow>, 
 /**
  * Feedback received today.
  */
@@ -212,6 +230,16 @@ export type Enquiry = { id: string,
  */
 received_at: string, topic: EnquiryTopic, resolution: EnquiryResolution, signposted_to: string | null, note: string | null, recorded_by: string, };
 
+export type EnquiryRow = { 
+/**
+ * Where the enquiry's change to head office has got to.
+ */
+sync_state: RecordState | null, id: string, 
+/**
+ * RFC 3339, UTC.
+ */
+received_at: string, topic: EnquiryTopic, resolution: EnquiryResolution, signposted_to: string | null, note: string | null, recorded_by: string, };
+
 export type FeedbackKind = "compliment" | "complaint" | "suggestion";
 
 export type FeedbackChannel = "in_person" | "comment_card" | "family_forum";
@@ -234,7 +262,11 @@ age_days: number,
 /**
  * The name of whoever recorded the response, when there is one.
  */
-responded_by_name: string | null, };
+responded_by_name: string | null, 
+/**
+ * Where the feedback's latest change to head office has got to.
+ */
+sync_state: RecordState | null, };
 
 export type FeedbackList = { items: Array<FeedbackItem>, };
 
@@ -336,7 +368,12 @@ export type FamilySummary = { id: string,
 /**
  * Every member's name, the lead visitor first.
  */
-names: Array<string>, visits: VisitHistory, consent_expires_on: string, consent_status: ConsentStatus, };
+names: Array<string>, visits: VisitHistory, consent_expires_on: string, consent_status: ConsentStatus, 
+/**
+ * Where the family's latest change to head office has got to (filled in by the app for the
+ * lists it shows; `None` in exports).
+ */
+sync_state: RecordState | null, };
 
 export type FamilyTombstone = { id: string, reason: RemovalReason, 
 /**
@@ -448,7 +485,12 @@ walkthrough: Array<WalkthroughItem>,
 /**
  * How long a family's consent lasts, in months.
  */
-consent_months: number, };
+consent_months: number, 
+/**
+ * When the laptop sends to head office each night at the latest, London time, `HH:MM`
+ * (changed with `set_sync_time`, not `update_settings`).
+ */
+nightly_at: string, };
 
 export type UpdateSettingsInput = { idle_lock_minutes: number, walkthrough: Array<WalkthroughItemInput>, consent_months: number, };
 
@@ -462,7 +504,7 @@ export type AuditReport = { intact: boolean, entries: number,
  */
 problem: string | null, };
 
-export type ErrorKind = "invalid" | "not_found" | "conflict" | "forbidden" | "signed_out" | "locked" | "wrong_credentials" | "throttled" | "storage" | "internal";
+export type ErrorKind = "invalid" | "not_found" | "conflict" | "forbidden" | "signed_out" | "locked" | "wrong_credentials" | "throttled" | "storage" | "unavailable" | "internal";
 
 export type ErrorBody = { kind: ErrorKind, 
 /**
@@ -473,3 +515,95 @@ message: string,
  * For `invalid`: each problem with the field it belongs to.
  */
 problems: Array<Problem>, };
+
+export type RecordState = "saved" | "queued" | "sent" | "confirmed";
+
+export type SyncView = { 
+/**
+ * This laptop has an enrolment with head office (it may still be blocked).
+ */
+enrolled: boolean, 
+/**
+ * The hub's address, when enrolled (never with credentials: those are refused).
+ */
+hub_address: string | null, 
+/**
+ * This laptop's id at head office, when enrolled.
+ */
+device_id: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+enrolled_at: string | null, 
+/**
+ * Changes head office has not acknowledged yet.
+ */
+waiting: number, 
+/**
+ * Changes head office acknowledged but could not accept (the manager's list).
+ */
+quarantined: number, 
+/**
+ * When head office last confirmed changes, RFC 3339 UTC.
+ */
+last_ack_at: string | null, 
+/**
+ * The last problem in plain words for a volunteer; gone after the next success.
+ */
+last_error: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+last_error_at: string | null, 
+/**
+ * Head office has withdrawn this laptop's permission to send: a new enrolment code is needed.
+ */
+blocked: boolean, 
+/**
+ * The laptop is talking to head office right now.
+ */
+sending: boolean, 
+/**
+ * Whether head office answered at the last try; `None` before any try since the app started.
+ */
+hub_reachable: boolean | null, 
+/**
+ * When the laptop will next try by itself, RFC 3339 UTC.
+ */
+next_attempt_at: string | null, 
+/**
+ * Enrolled and nothing waiting: shutting the laptop loses nothing head office does not have.
+ */
+safe_to_shut: boolean, };
+
+export type SyncEnrolInput = { 
+/**
+ * For example `https://hub.pops.org.uk`; `http://` only for a hub on this laptop itself.
+ */
+hub_address: string, 
+/**
+ * 16 letters and numbers, shown `XXXX-XXXX-XXXX-XXXX`; case, spaces and dashes do not matter.
+ */
+enrolment_code: string, };
+
+export type QuarantinedChangeView = { seq: number, 
+/**
+ * The kind of record, e.g. `check_in`.
+ */
+entity: string, entity_id: string, 
+/**
+ * Head office's reason, in its words (never the record's contents).
+ */
+reason: string, 
+/**
+ * When head office's reply came, RFC 3339 UTC.
+ */
+at: string, };
+
+export type QuarantineList = { changes: Array<QuarantinedChangeView>, };
+
+export type SetSyncTimeInput = { 
+/**
+ * London time, `HH:MM` on the 24-hour clock, for example `02:00`.
+ */
+nightly_at: string, };

@@ -34,6 +34,7 @@ describe('CommandError.from', () => {
 describe('isErrorBody', () => {
   it('checks the shape', () => {
     expect(isErrorBody({ kind: 'storage', message: 'm', problems: [] })).toBe(true);
+    expect(isErrorBody({ kind: 'unavailable', message: 'Head office cannot be reached', problems: [] })).toBe(true);
     expect(isErrorBody({ kind: 'storage', message: 'm' })).toBe(false);
     expect(isErrorBody({ kind: 'storage', message: 'm', problems: [{ field: 1 }] })).toBe(false);
     expect(isErrorBody(null)).toBe(false);

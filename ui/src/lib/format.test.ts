@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatLongDay, formatTime, londonDay, parseDay } from './format';
+import { formatDate, formatLongDay, formatTime, londonDay, parseDay, whenText } from './format';
 
 describe('formatTime', () => {
   it('shows winter times as GMT (UTC+0)', () => {
@@ -82,5 +82,34 @@ describe('parseDay', () => {
     expect(parseDay('2026-11-25')).toEqual({ year: 2026, month: 11, day: 25 });
     expect(parseDay('2026-13-01')).toBeNull();
     expect(parseDay('2026-1-1')).toBeNull();
+  });
+});
+
+describe('whenText', () => {
+  const now = new Date('2026-11-25T16:00:00Z');
+
+  it('says today and yesterday in London, else the date', () => {
+    expect(whenText('2026-11-25T14:02:00Z', now)).toBe('today 14:02');
+    expect(whenText('2026-11-25T00:00:00Z', now)).toBe('today 00:00');
+    expect(whenText('2026-11-24T18:30:00Z', now)).toBe('yesterday 18:30');
+    expect(whenText('2026-11-23T23:59:00Z', now)).toBe('23 Nov 2026, 23:59');
+    expect(whenText('2025-12-31T09:00:00Z', now)).toBe('31 Dec 2025, 09:00');
+  });
+
+  it('counts days in London, not UTC', () => {
+    // 23:30 UTC on 30 June is 00:30 on 1 July in London (BST).
+    const summer = new Date('2026-07-01T09:00:00Z');
+    expect(whenText('2026-06-30T23:30:00Z', summer)).toBe('today 00:30');
+    expect(whenText('2026-06-30T22:30:00Z', summer)).toBe('yesterday 23:30');
+  });
+
+  it('steps over the first of the month and the clocks going back', () => {
+    expect(whenText('2026-10-31T20:00:00Z', new Date('2026-11-01T10:00:00Z'))).toBe('yesterday 20:00');
+    expect(whenText('2026-10-24T22:00:00Z', new Date('2026-10-25T12:00:00Z'))).toBe('yesterday 23:00');
+  });
+
+  it('is empty for text that is not a time', () => {
+    expect(whenText('', now)).toBe('');
+    expect(whenText('not a time', now)).toBe('');
   });
 });

@@ -111,3 +111,23 @@ export function londonDay(now: Date = new Date()): string {
   const p = londonParts(now);
   return `${p.year}-${pad2(p.month)}-${pad2(p.day)}`;
 }
+
+/**
+ * When something happened, as a person at the desk says it, in Europe/London: "today 14:02",
+ * "yesterday 18:30", or "25 Nov 2026, 14:02". Empty when the text is not a time.
+ */
+export function whenText(iso: string, now: Date = new Date()): string {
+  const d = parseInstant(iso);
+  if (!d) return '';
+  const time = formatTime(iso);
+  const day = londonDay(d);
+  if (day === londonDay(now)) return `today ${time}`;
+  // The London day before today: step back from today's London noon, so a clock change does not matter.
+  const today = parseDay(londonDay(now));
+  if (today) {
+    const yesterday = new Date(Date.UTC(today.year, today.month - 1, today.day - 1));
+    const ymd = `${yesterday.getUTCFullYear()}-${pad2(yesterday.getUTCMonth() + 1)}-${pad2(yesterday.getUTCDate())}`;
+    if (day === ymd) return `yesterday ${time}`;
+  }
+  return `${formatDate(iso)}, ${time}`;
+}

@@ -25,6 +25,9 @@ import {
   topicLabel,
   visitKindLabel,
   walkthroughProgress,
+  RECORD_STATE_LABELS,
+  entityLabel,
+  waitingText,
 } from './words';
 
 const bands = (b: Partial<AgeBands> = {}): AgeBands => ({
@@ -220,5 +223,19 @@ describe('bandsText', () => {
     expect(bandsText(bands({ age_5_11: 2, age_0_1: 1 }))).toBe('1 under 2, 2 aged 5 to 11');
     expect(bandsText(bands({ age_2: 1, age_3_4: 1, age_12_17: 3 }))).toBe('1 aged 2, 1 aged 3 to 4, 3 aged 12 to 17');
     expect(bandsText(bands())).toBe('');
+  });
+});
+
+describe('head office words', () => {
+  it('counts the changes waiting', () => {
+    expect(waitingText(1)).toBe('1 change waiting to go to head office');
+    expect(waitingText(37)).toBe('37 changes waiting to go to head office');
+  });
+
+  it('names each record state and each kind of record', () => {
+    expect(Object.values(RECORD_STATE_LABELS)).toEqual(['Saved on this laptop', 'Waiting to send', 'Sent', 'Confirmed by head office']);
+    expect(entityLabel('check_in')).toBe('Check-in');
+    expect(entityLabel('centre_event')).toBe('Event');
+    expect(entityLabel('something_new')).toBe('something_new');
   });
 });

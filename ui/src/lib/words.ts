@@ -6,6 +6,7 @@ import type {
   FeedbackChannel,
   FeedbackKind,
   HelpGiven,
+  RecordState,
   SupportNeeds,
   VisitKind,
   VisitOutcome,
@@ -210,3 +211,44 @@ export function bandsText(c: AgeBands): string {
     .map((b) => `${c[b.key]} ${words[b.key]}`)
     .join(', ');
 }
+
+/** Where a record's change to head office has got to, as the chip on its row says it. */
+export const RECORD_STATE_LABELS: Record<RecordState, string> = {
+  saved: 'Saved on this laptop',
+  queued: 'Waiting to send',
+  sent: 'Sent',
+  confirmed: 'Confirmed by head office',
+};
+
+/** The words of the head-office status strip and the Head office settings. */
+export const SYNC_WORDS = {
+  safe: 'Safe to shut the laptop',
+  notConnected: 'Not connected to head office yet',
+  blocked: 'Head office has stopped this laptop sending',
+  connectInSettings: 'Connect it in Settings',
+  lastConfirmed: 'Last confirmed by head office:',
+  neverConfirmed: 'not yet',
+  sendNow: 'Send now',
+  sending: 'Sending…',
+  connect: 'Connect',
+  connecting: 'Connecting…',
+} as const;
+
+/** "1 change waiting to go to head office", "37 changes waiting to go to head office". */
+export const waitingText = (n: number): string => `${countOf(n, 'change', 'changes')} waiting to go to head office`;
+
+/** The kinds of record a change can be about, as the manager's quarantine list names them. */
+export const ENTITY_LABELS: Record<string, string> = {
+  centre: 'Centre details',
+  account: 'Account',
+  settings: 'Centre settings',
+  visits_session: 'Visits session',
+  check_in: 'Check-in',
+  session_template: 'Weekly session',
+  enquiry: 'Enquiry',
+  feedback: 'Feedback',
+  centre_event: 'Event',
+  roll_call: 'Roll-call',
+  family: 'Family',
+};
+export const entityLabel = (entity: string): string => ENTITY_LABELS[entity] ?? entity;

@@ -92,6 +92,7 @@ pub fn set_up(store: &mut Store, key: &DbKey, manager_name: &str) -> SetUp {
                     .map(|label| WalkthroughItem { id: Uuid::now_v7(), label: (*label).into() })
                     .collect(),
                 consent_months: centre::DEFAULT_CONSENT_MONTHS,
+                nightly_at: centre::DEFAULT_NIGHTLY_AT.into(),
             };
             centre::save_settings(w, centre.id, &settings)
         })
@@ -172,6 +173,7 @@ pub fn busy_day(store: &mut Store, key: &DbKey, manager: Uuid) -> Day {
             let mut s = centre::settings(w.tx())?;
             s.consent_months = 24;
             s.idle_lock_minutes = 10;
+            s.nightly_at = "03:30".into();
             let centre_id = centre::get(w.tx())?.unwrap().id;
             centre::save_settings(w, centre_id, &s)?;
             let t = SessionTemplate {
@@ -448,4 +450,24 @@ pub fn reads(conn: &Connection, day: &Day) -> serde_json::Value {
         "roll_call": j(visits::get_roll_call(conn, day.roll_call).unwrap()),
         "active_roll_call": j(visits::active_roll_call(conn).unwrap()),
     })
+}
+
+/// `reads` without the sync states the lists carry (a laptop that never sent its records shows
+/// them as saved; a laptop that restored them, as confirmed), and the states found, in order.
+pub fn without_sync_states(mut v: serde_json::Value) -> (serde_json::Value, Vec<serde_json::Value>) {
+    fn strip(v: &mut serde_json::Value, found: &mut Vec<serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(s) = m.remove("sync_state") {
+                    found.push(s);
+                }
+                m.values_mut().for_each(|v| strip(v, found));
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| strip(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    strip(&mut v, &mut found);
+    (v, found)
 }
