@@ -255,10 +255,12 @@ pub struct SyncView {
     pub safe_to_shut: bool,
     /// How far restoring the centre's records from head office has got; `None`: none started.
     pub restore: Option<RestoreView>,
-    /// A restore may be started (or carried on) here now (`sync_restore_start`).
+    /// A restore may be started (or carried on) here now (`sync_restore_start`). Always false for
+    /// a role that may not start one.
     pub can_restore: bool,
     /// Why a restore cannot be started here, in plain words for the manager; `None` when it can,
-    /// or when the laptop is not enrolled yet (connecting comes first).
+    /// when the laptop is not enrolled yet (connecting comes first), or for a role that may not
+    /// start one.
     pub restore_refusal: Option<String>,
 }
 

@@ -1109,7 +1109,7 @@ impl App {
     /// not use of the app (the idle lock is not put off) and it writes nothing, audit included.
     pub fn sync_status(&self) -> Result<SyncView> {
         let g = self.unlocked(Command::SyncStatus)?;
-        let state = g.unlocked().store.read(sync_and_restore_status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1118,7 +1118,7 @@ impl App {
         let g = self.unlocked(Command::SyncSendNow)?;
         let sync = g.inner.sync.clone().ok_or_else(sync_stopped)?;
         sync.send_now();
-        let state = g.unlocked().store.read(sync_and_restore_status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1136,7 +1136,7 @@ impl App {
         sync.enrol_by(address.as_str(), &code, Some(by)).map_err(enrolment_error)?;
         tracing::info!("this laptop is enrolled with head office");
         let g = self.unlocked(Command::SyncStatus)?;
-        let state = g.unlocked().store.read(sync_and_restore_status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1157,7 +1157,7 @@ impl App {
         })?;
         tracing::info!("restoring the centre's records from head office");
         let g = self.unlocked(Command::SyncStatus)?;
-        let state = g.unlocked().store.read(sync_and_restore_status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1216,19 +1216,26 @@ struct RestoreStatus {
     refusal: Option<String>,
 }
 
-fn sync_and_restore_status(
-    conn: &pops_store::Connection,
-) -> pops_store::Result<(sync_store::SyncState, RestoreStatus)> {
-    let state = sync_store::status(conn)?;
-    let progress = restore_store::progress(conn)?;
-    let (can_start, refusal) = match restore_store::check_can_start(conn) {
-        Ok(()) => (true, None),
-        // Connecting comes first; the Head office section says so already.
-        Err(pops_store::Error::Conflict(_)) if !state.enrolled => (false, None),
-        Err(pops_store::Error::Conflict(words)) => (false, Some(words)),
-        Err(e) => return Err(e),
-    };
-    Ok((state, RestoreStatus { progress, can_start, refusal }))
+/// The sync state and the restore's, as `SyncView` shows them. Whether a restore may start is
+/// worked out only for those who may start one (the managers): it counts this laptop's records,
+/// and the window polls this every few seconds on every screen.
+fn sync_and_restore_status(u: &Unlocked) -> Result<(sync_store::SyncState, RestoreStatus)> {
+    let may_start = Command::SyncRestoreStart.permits(Some(u.user.role));
+    Ok(u.store.read(|conn| {
+        let state = sync_store::status(conn)?;
+        let progress = restore_store::progress(conn)?;
+        let (can_start, refusal) = if !may_start || !state.enrolled {
+            // Connecting comes first; the Head office section says so already.
+            (false, None)
+        } else {
+            match restore_store::check_can_start(conn) {
+                Ok(()) => (true, None),
+                Err(pops_store::Error::Conflict(words)) => (false, Some(words)),
+                Err(e) => return Err(e),
+            }
+        };
+        Ok((state, RestoreStatus { progress, can_start, refusal }))
+    })?)
 }
 
 fn sync_stopped() -> Error {

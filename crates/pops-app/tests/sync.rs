@@ -380,9 +380,10 @@ fn a_manager_restores_a_replacement_laptop_from_head_office_and_watches_it_come_
     let view = b.sync_enrol(enrol_input(&hub.url(), &hub.storage.new_enrolment_code(centre).unwrap())).unwrap();
     assert!(view.can_restore && view.restore_refusal.is_none() && view.restore.is_none(), "{view:?}");
 
-    // A volunteer may see that, but not start it.
+    // A volunteer is offered nothing, and may not start it.
     common::sign_in_as(&b, Role::Volunteer);
-    assert!(b.sync_status().unwrap().can_restore);
+    let view = b.sync_status().unwrap();
+    assert!(!view.can_restore && view.restore_refusal.is_none(), "{view:?}");
     assert_eq!(b.sync_restore_start().unwrap_err().kind, ErrorKind::Forbidden);
 
     // The manager starts it, and the status polled by the window shows it through to the end.

@@ -580,12 +580,14 @@ safe_to_shut: boolean,
  */
 restore: RestoreView | null, 
 /**
- * A restore may be started (or carried on) here now (`sync_restore_start`).
+ * A restore may be started (or carried on) here now (`sync_restore_start`). Always false for
+ * a role that may not start one.
  */
 can_restore: boolean, 
 /**
  * Why a restore cannot be started here, in plain words for the manager; `None` when it can,
- * or when the laptop is not enrolled yet (connecting comes first).
+ * when the laptop is not enrolled yet (connecting comes first), or for a role that may not
+ * start one.
  */
 restore_refusal: string | null, };
 
