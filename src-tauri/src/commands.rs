@@ -275,6 +275,12 @@ async fn set_sync_time(app: Shared<'_>, input: Value) -> Result<SettingsView, Er
     blocking(&app, move |a| a.set_sync_time(decode::<SetSyncTimeInput>(input)?)).await
 }
 
+/// A quick local write (the pages then come in the background), on a blocking thread all the same.
+#[tauri::command]
+async fn sync_restore_start(app: Shared<'_>) -> Result<SyncView, Error> {
+    blocking(&app, |a| a.sync_restore_start()).await
+}
+
 macro_rules! register {
     ($($command:ident),* $(,)?) => {
         /// The IPC handler for every command.
@@ -335,6 +341,7 @@ register![
     sync_enrol,
     sync_quarantine,
     set_sync_time,
+    sync_restore_start,
 ];
 
 #[cfg(test)]

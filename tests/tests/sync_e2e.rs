@@ -299,3 +299,65 @@ async fn a_laptop_connects_to_head_office_and_its_changes_get_there_through_an_o
     app.quit().await;
     hub.shut_down().await;
 }
+
+/// Connects the laptop on Settings → Head office with `code` and waits until it is up to date.
+async fn connect(app: &AppSession, hub: &Hub, code: &str) {
+    app.press_key(Key::Alt + "7").await;
+    app.wait_for("#sync-enrol-form").await;
+    app.fill("#field-hub_address", &hub.url()).await;
+    app.fill("#field-enrolment_code", code).await;
+    app.click("#sync-enrol-submit").await;
+    app.wait_for_text("#flash", "connected to head office").await;
+    wait_text(app, "#sync-headline", "Safe to shut the laptop").await;
+}
+
+/// A replacement laptop restored from head office: laptop A checks two parties in and is told it
+/// cannot be restored onto (it holds records of its own); laptop B, newly set up and connected to
+/// the same centre, offers the restore with a confirm step, shows it through to "Restored", and
+/// its Today then holds A's parties.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_laptop_restores_the_centre_from_head_office() {
+    let harness = Harness::new("head_office_restore");
+    let hub_dir = tempfile::tempdir().unwrap();
+    let hub = Hub::start(&hub_dir.path().join("hub.db"), 0).await;
+    let centre = hub.storage.add_centre("HMP Risley Visitor Centre").unwrap();
+
+    // ---- Laptop A: connected, two parties checked in and confirmed.
+    let a = harness.start(&harness.data_dir().join("a"), &[]).await;
+    set_up_centre(&a).await;
+    connect(&a, &hub, &hub.storage.new_enrolment_code(centre).unwrap()).await;
+    check_in(&a, 2, "Amira Khan").await;
+    check_in(&a, 1, "Jo Bloggs").await;
+    wait_text(&a, "#sync-headline", "Safe to shut the laptop").await;
+    a.press_key(Key::Alt + "7").await;
+    let refusal = wait_text(&a, "#restore-refusal", "records of its own").await;
+    assert!(refusal.contains("2 check-ins"), "{refusal}");
+    assert!(!a.exists("#restore-start").await, "no restore offered on a laptop with records");
+    a.quit().await;
+
+    // ---- Laptop B: a replacement, set up and connected to the same centre.
+    let b = harness.start(&harness.data_dir().join("b"), &[]).await;
+    set_up_centre(&b).await;
+    connect(&b, &hub, &hub.storage.new_enrolment_code(centre).unwrap()).await;
+    let offer = b.wait_for_text("#restore", "replacement laptop").await;
+    assert!(offer.contains("new account"), "{offer}");
+    shot(&b, "restore-01-offer").await;
+    b.click("#restore-start").await;
+    b.wait_for("#restore-confirm-yes").await;
+    let focused = b.driver().active_element().await.unwrap().id().await.unwrap().unwrap_or_default();
+    assert_eq!(focused, "restore-confirm-yes", "the confirm step takes the focus");
+    shot(&b, "restore-02-confirm").await;
+    b.click("#restore-confirm-yes").await;
+    let done = wait_text(&b, "#restore-status", "Restored:").await;
+    assert!(done.contains("skipped"), "{done}");
+    assert!(!b.exists("#restore-start").await && !b.exists("#restore-progress").await);
+    shot(&b, "restore-03-done").await;
+
+    // ---- B's Today holds A's parties.
+    b.press_key(Key::Alt + "1").await;
+    wait_text(&b, "#on-site-list", "Amira Khan").await;
+    wait_text(&b, "#on-site-list", "Jo Bloggs").await;
+
+    b.quit().await;
+    hub.shut_down().await;
+}

@@ -253,6 +253,37 @@ pub struct SyncView {
     pub next_attempt_at: Option<String>,
     /// Enrolled and nothing waiting: shutting the laptop loses nothing head office does not have.
     pub safe_to_shut: bool,
+    /// How far restoring the centre's records from head office has got; `None`: none started.
+    pub restore: Option<RestoreView>,
+    /// A restore may be started (or carried on) here now (`sync_restore_start`). Always false for
+    /// a role that may not start one.
+    pub can_restore: bool,
+    /// Why a restore cannot be started here, in plain words for the manager; `None` when it can,
+    /// when the laptop is not enrolled yet (connecting comes first), or for a role that may not
+    /// start one.
+    pub restore_refusal: Option<String>,
+}
+
+/// How far restoring the centre's records from head office has got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct RestoreView {
+    /// 0 to 100, for a progress bar: 100 only once finished.
+    pub percent: u8,
+    /// Changes applied to this laptop's records.
+    #[ts(type = "number")]
+    pub applied: i64,
+    /// Changes skipped (accounts, this laptop's own, ones that cannot be used here).
+    #[ts(type = "number")]
+    pub skipped: i64,
+    /// How many changes the centre had at head office at the last page (0 before the first).
+    #[ts(type = "number")]
+    pub total: i64,
+    /// Every change head office had is applied.
+    pub finished: bool,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// RFC 3339, UTC, once finished.
+    pub finished_at: Option<String>,
 }
 
 /// Connecting this laptop to head office with the one-time code head office gave.

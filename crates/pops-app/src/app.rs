@@ -23,9 +23,10 @@ use pops_domain::visits::{
 use pops_domain::{Problem, Role};
 use pops_store::attempts::Attempts;
 use pops_store::keyslots::{self, DEFAULT_KDF, KdfParams, KeySlots, WrappedKey};
+use pops_store::restore::{self as restore_store, RestoreProgress};
 use pops_store::{DATABASE_FILE, DbKey, Store, accounts, audit, centre as centre_store};
 use pops_store::{desk as desk_store, families as families_store, sync as sync_store, visits as visits_store};
-use pops_sync::{HubAddress, SyncError, Syncer};
+use pops_sync::{HubAddress, RestoreError, SyncError, Syncer};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -1072,7 +1073,7 @@ impl App {
 
     // ----- Head office -----
 
-    fn sync_view(&self, inner: &Inner, s: sync_store::SyncState) -> SyncView {
+    fn sync_view(&self, inner: &Inner, (s, r): (sync_store::SyncState, RestoreStatus)) -> SyncView {
         let live = inner.sync.as_ref().map(|sync| sync.status()).unwrap_or_default();
         SyncView {
             enrolled: s.enrolled,
@@ -1090,6 +1091,17 @@ impl App {
             hub_reachable: live.hub_reachable,
             next_attempt_at: live.next_attempt_at.map(time::rfc3339),
             safe_to_shut: s.safe_to_shut,
+            restore: r.progress.map(|p| RestoreView {
+                percent: p.percent,
+                applied: p.applied,
+                skipped: p.skipped,
+                total: p.total,
+                finished: p.finished(),
+                started_at: p.started_at,
+                finished_at: p.finished_at,
+            }),
+            can_restore: r.can_start,
+            restore_refusal: r.refusal,
         }
     }
 
@@ -1097,7 +1109,7 @@ impl App {
     /// not use of the app (the idle lock is not put off) and it writes nothing, audit included.
     pub fn sync_status(&self) -> Result<SyncView> {
         let g = self.unlocked(Command::SyncStatus)?;
-        let state = g.unlocked().store.read(sync_store::status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1106,7 +1118,7 @@ impl App {
         let g = self.unlocked(Command::SyncSendNow)?;
         let sync = g.inner.sync.clone().ok_or_else(sync_stopped)?;
         sync.send_now();
-        let state = g.unlocked().store.read(sync_store::status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1124,7 +1136,28 @@ impl App {
         sync.enrol_by(address.as_str(), &code, Some(by)).map_err(enrolment_error)?;
         tracing::info!("this laptop is enrolled with head office");
         let g = self.unlocked(Command::SyncStatus)?;
-        let state = g.unlocked().store.read(sync_store::status)?;
+        let state = sync_and_restore_status(g.unlocked())?;
+        Ok(self.sync_view(&g.inner, state))
+    }
+
+    /// Starts restoring the centre's records from head office onto this laptop (a replacement
+    /// laptop, set up and enrolled to the same centre), or carries on with the one under way. The
+    /// pages come in the background; `sync_status` says how far it has got. Refused (`Conflict`,
+    /// with the reason in plain words) when the laptop is not enrolled, is blocked, has restored
+    /// already, or holds records of its own. Audited by the store as `restore_started`.
+    pub fn sync_restore_start(&self) -> Result<SyncView> {
+        let (by, sync) = {
+            let g = self.unlocked(Command::SyncRestoreStart)?;
+            (g.unlocked().user.account_id, g.inner.sync.clone())
+        };
+        let sync = sync.ok_or_else(sync_stopped)?;
+        sync.restore(by).map_err(|e| match e {
+            RestoreError::Refused(words) => Error::new(ErrorKind::Conflict, words),
+            RestoreError::Sync(e) => enrolment_error(e),
+        })?;
+        tracing::info!("restoring the centre's records from head office");
+        let g = self.unlocked(Command::SyncStatus)?;
+        let state = sync_and_restore_status(g.unlocked())?;
         Ok(self.sync_view(&g.inner, state))
     }
 
@@ -1174,6 +1207,35 @@ fn with_sync_states(
         f.sync_state = states.get(&f.id).copied();
     }
     Ok(families)
+}
+
+/// What `sync_status` says about restoring from head office: cheap reads, nothing written.
+struct RestoreStatus {
+    progress: Option<RestoreProgress>,
+    can_start: bool,
+    refusal: Option<String>,
+}
+
+/// The sync state and the restore's, as `SyncView` shows them. Whether a restore may start is
+/// worked out only for those who may start one (the managers): it counts this laptop's records,
+/// and the window polls this every few seconds on every screen.
+fn sync_and_restore_status(u: &Unlocked) -> Result<(sync_store::SyncState, RestoreStatus)> {
+    let may_start = Command::SyncRestoreStart.permits(Some(u.user.role));
+    Ok(u.store.read(|conn| {
+        let state = sync_store::status(conn)?;
+        let progress = restore_store::progress(conn)?;
+        let (can_start, refusal) = if !may_start || !state.enrolled {
+            // Connecting comes first; the Head office section says so already.
+            (false, None)
+        } else {
+            match restore_store::check_can_start(conn) {
+                Ok(()) => (true, None),
+                Err(pops_store::Error::Conflict(words)) => (false, Some(words)),
+                Err(e) => return Err(e),
+            }
+        };
+        Ok((state, RestoreStatus { progress, can_start, refusal }))
+    })?)
 }
 
 fn sync_stopped() -> Error {

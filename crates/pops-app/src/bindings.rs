@@ -121,6 +121,7 @@ pub fn typescript() -> String {
         ErrorBody,
         RecordState,
         SyncView,
+        RestoreView,
         SyncEnrolInput,
         QuarantinedChangeView,
         QuarantineList,

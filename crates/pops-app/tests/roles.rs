@@ -180,6 +180,7 @@ fn call(app: &App, command: Command) -> Result<(), Error> {
             .map(drop),
         Command::SyncQuarantine => app.sync_quarantine().map(drop),
         Command::SetSyncTime => app.set_sync_time(SetSyncTimeInput { nightly_at: "03:30".into() }).map(drop),
+        Command::SyncRestoreStart => app.sync_restore_start().map(drop),
     }
 }
 

@@ -343,3 +343,81 @@ fn the_nightly_time_is_checked_and_kept() {
     assert_eq!(kept.nightly_at, "03:30");
     assert!(app.sync_quarantine().unwrap().changes.is_empty());
 }
+
+#[test]
+fn a_manager_restores_a_replacement_laptop_from_head_office_and_watches_it_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let hub = Hub::new(dir.path());
+    let centre = hub.storage.add_centre("HMP Risley Visitor Centre").unwrap();
+
+    // Laptop A: the old laptop, with check-ins that reached head office.
+    let (a, sync_a) = app_with_sync(&dir_a);
+    common::centre_with_every_role(&a);
+    assert!(wait_for("A's worker to attach", || sync_a.status().attached.then_some(true)));
+    a.sync_enrol(enrol_input(&hub.url(), &hub.storage.new_enrolment_code(centre).unwrap())).unwrap();
+    let parties = [check_in(&a), check_in(&a)];
+    wait_for("A's check-ins to reach head office", || a.sync_status().unwrap().safe_to_shut.then_some(()));
+
+    // A holds records of its own: no restore there, and the words say why.
+    let view = a.sync_status().unwrap();
+    assert!(!view.can_restore && view.restore.is_none(), "{view:?}");
+    let refusal = view.restore_refusal.expect("A says why it cannot restore");
+    assert!(refusal.contains("records of its own") && refusal.contains("2 check-ins"), "{refusal}");
+    let e = a.sync_restore_start().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert_eq!(e.message, refusal);
+
+    // Laptop B: a replacement, set up and not yet connected: nothing offered, nothing refused.
+    let (b, sync_b) = app_with_sync(&dir_b);
+    common::centre_with_every_role(&b);
+    assert!(wait_for("B's worker to attach", || sync_b.status().attached.then_some(true)));
+    let view = b.sync_status().unwrap();
+    assert!(!view.can_restore && view.restore_refusal.is_none() && view.restore.is_none(), "{view:?}");
+    // Connected to the same centre with a new code: the restore is offered.
+    let view = b.sync_enrol(enrol_input(&hub.url(), &hub.storage.new_enrolment_code(centre).unwrap())).unwrap();
+    assert!(view.can_restore && view.restore_refusal.is_none() && view.restore.is_none(), "{view:?}");
+
+    // A volunteer is offered nothing, and may not start it.
+    common::sign_in_as(&b, Role::Volunteer);
+    let view = b.sync_status().unwrap();
+    assert!(!view.can_restore && view.restore_refusal.is_none(), "{view:?}");
+    assert_eq!(b.sync_restore_start().unwrap_err().kind, ErrorKind::Forbidden);
+
+    // The manager starts it, and the status polled by the window shows it through to the end.
+    common::sign_in_as(&b, Role::Manager);
+    let before = b.verify_audit_log().unwrap().entries;
+    let view = b.sync_restore_start().unwrap();
+    let started = view.restore.expect("the restore is under way");
+    assert!(started.percent <= 100 && !started.started_at.is_empty(), "{started:?}");
+    let done = wait_for("the restore to finish", || {
+        let v = b.sync_status().unwrap();
+        let r = v.restore.clone().expect("the restore stays in the status");
+        assert!(r.percent <= 100 && (r.percent == 100) == r.finished, "{r:?}");
+        r.finished.then_some(v)
+    });
+    let restore = done.restore.clone().unwrap();
+    assert!(restore.applied >= 2 && restore.finished_at.is_some(), "{restore:?}");
+    assert_eq!(restore.total, restore.applied + restore.skipped, "{restore:?}");
+    assert!(!done.can_restore, "{done:?}");
+    let already = done.restore_refusal.expect("restored already, in plain words");
+    assert!(already.contains("already restored"), "{already}");
+
+    // B's desk shows A's check-ins.
+    let on_site: Vec<Uuid> = b.get_today().unwrap().on_site.iter().map(|c| c.record.id).collect();
+    for party in parties {
+        assert!(on_site.contains(&party), "A's check-in {party} is on B's desk: {on_site:?}");
+    }
+
+    // Starting again is refused with the same plain words.
+    let e = b.sync_restore_start().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert_eq!(e.message, already);
+    // The store audited the start and the finish; polling added nothing else of its own.
+    assert!(b.verify_audit_log().unwrap().entries > before);
+
+    sync_a.shutdown();
+    sync_b.shutdown();
+}

@@ -89,6 +89,7 @@ commands! {
     SyncEnrol => "sync_enrol", Access::Roles(MANAGER);
     SyncQuarantine => "sync_quarantine", Access::Roles(MANAGER);
     SetSyncTime => "set_sync_time", Access::Roles(MANAGER);
+    SyncRestoreStart => "sync_restore_start", Access::Roles(MANAGER);
 }
 
 impl Command {
@@ -167,7 +168,7 @@ mod tests {
         for r in Role::ALL {
             assert!(Command::SyncStatus.permits(Some(r)) && Command::SyncSendNow.permits(Some(r)));
             let manager = r == Role::Manager;
-            for c in [Command::SyncEnrol, Command::SyncQuarantine, Command::SetSyncTime] {
+            for c in [Command::SyncEnrol, Command::SyncQuarantine, Command::SetSyncTime, Command::SyncRestoreStart] {
                 assert_eq!(c.permits(Some(r)), manager, "{} as {}", c.name(), r.as_str());
             }
         }

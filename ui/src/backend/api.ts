@@ -134,6 +134,7 @@ export const syncSendNow = (): Promise<SyncView> => call('sync_send_now');
 export const syncEnrol = (input: SyncEnrolInput): Promise<SyncView> => call('sync_enrol', input);
 export const syncQuarantine = (): Promise<QuarantineList> => call('sync_quarantine');
 export const setSyncTime = (input: SetSyncTimeInput): Promise<SettingsView> => call('set_sync_time', input);
+export const syncRestoreStart = (): Promise<SyncView> => call('sync_restore_start');
 
 /**
  * Every command by its IPC name. Typed against `Command`, so a command added to the Rust side
@@ -187,6 +188,7 @@ export const commands = {
   sync_enrol: syncEnrol,
   sync_quarantine: syncQuarantine,
   set_sync_time: setSyncTime,
+  sync_restore_start: syncRestoreStart,
 } satisfies Record<Command, (input: never) => Promise<unknown>>;
 
 /** The event the backend emits when the app's state changes by itself (the idle lock engaging). */

@@ -12,7 +12,7 @@ field: string,
  */
 message: string, };
 
-export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "search_families" | "get_family" | "get_family_details" | "save_family" | "renew_family_consent" | "remove_family" | "list_families_due_for_renewal" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log" | "sync_status" | "sync_send_now" | "sync_enrol" | "sync_quarantine" | "set_sync_time";
+export type Command = "get_app_state" | "set_up_centre" | "sign_in" | "unlock_with_pin" | "note_activity" | "lock_now" | "sign_out" | "get_today" | "add_visits_session" | "cancel_visits_session" | "check_in_party" | "check_out_party" | "record_visit_outcome" | "tick_walkthrough" | "start_roll_call" | "mark_roll_call" | "finish_roll_call" | "log_enquiry" | "log_feedback" | "list_feedback" | "respond_to_feedback" | "close_feedback" | "list_events" | "record_event" | "search_families" | "get_family" | "get_family_details" | "save_family" | "renew_family_consent" | "remove_family" | "list_families_due_for_renewal" | "list_session_templates" | "save_session_template" | "retire_session_template" | "export_csv" | "list_accounts" | "add_account" | "set_account_role" | "disable_account" | "get_settings" | "update_settings" | "verify_audit_log" | "sync_status" | "sync_send_now" | "sync_enrol" | "sync_quarantine" | "set_sync_time" | "sync_restore_start";
 
 export type CommandAccess = { command: Command, roles: Array<Role> | null, };
 
@@ -574,7 +574,52 @@ next_attempt_at: string | null,
 /**
  * Enrolled and nothing waiting: shutting the laptop loses nothing head office does not have.
  */
-safe_to_shut: boolean, };
+safe_to_shut: boolean, 
+/**
+ * How far restoring the centre's records from head office has got; `None`: none started.
+ */
+restore: RestoreView | null, 
+/**
+ * A restore may be started (or carried on) here now (`sync_restore_start`). Always false for
+ * a role that may not start one.
+ */
+can_restore: boolean, 
+/**
+ * Why a restore cannot be started here, in plain words for the manager; `None` when it can,
+ * when the laptop is not enrolled yet (connecting comes first), or for a role that may not
+ * start one.
+ */
+restore_refusal: string | null, };
+
+export type RestoreView = { 
+/**
+ * 0 to 100, for a progress bar: 100 only once finished.
+ */
+percent: number, 
+/**
+ * Changes applied to this laptop's records.
+ */
+applied: number, 
+/**
+ * Changes skipped (accounts, this laptop's own, ones that cannot be used here).
+ */
+skipped: number, 
+/**
+ * How many changes the centre had at head office at the last page (0 before the first).
+ */
+total: number, 
+/**
+ * Every change head office had is applied.
+ */
+finished: boolean, 
+/**
+ * RFC 3339, UTC.
+ */
+started_at: string, 
+/**
+ * RFC 3339, UTC, once finished.
+ */
+finished_at: string | null, };
 
 export type SyncEnrolInput = { 
 /**

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncView } from '../backend/bindings';
+import type { RestoreView, SyncView } from '../backend/bindings';
 import {
   announcement,
   formatEnrolmentCode,
   lastConfirmedText,
+  restorePanel,
   shownRecordState,
   syncHeadline,
   syncLight,
@@ -25,6 +26,9 @@ const view = (v: Partial<SyncView> = {}): SyncView => ({
   hub_reachable: true,
   next_attempt_at: null,
   safe_to_shut: true,
+  restore: null,
+  can_restore: false,
+  restore_refusal: null,
   ...v,
 });
 
@@ -113,5 +117,55 @@ describe('formatEnrolmentCode', () => {
     expect(formatEnrolmentCode('abcd-efgh')).toBe('abcd-efgh');
     expect(formatEnrolmentCode('')).toBe('');
     expect(formatEnrolmentCode('abcd-efgh-jkmn-pqrs-t')).toBe('abcd-efgh-jkmn-pqrs-t');
+  });
+});
+
+describe('restoring from head office', () => {
+  const progress = (r: Partial<RestoreView> = {}): RestoreView => ({
+    percent: 25,
+    applied: 1150,
+    skipped: 50,
+    total: 4800,
+    finished: false,
+    started_at: '2026-11-25T13:00:00.000Z',
+    finished_at: null,
+    ...r,
+  });
+
+  it('offers nothing until the laptop is connected', () => {
+    expect(restorePanel(null)).toEqual({ kind: 'none' });
+    expect(restorePanel(view({ enrolled: false, can_restore: true }))).toEqual({ kind: 'none' });
+    expect(restorePanel(view())).toEqual({ kind: 'none' });
+  });
+
+  it('offers the restore on a new laptop, or says why not in the words given', () => {
+    expect(restorePanel(view({ can_restore: true }))).toEqual({ kind: 'offer' });
+    const words = 'This laptop already holds records of its own (3 check-ins).';
+    expect(restorePanel(view({ restore_refusal: words }))).toEqual({ kind: 'refused', words });
+  });
+
+  it('shows how far it has got, with the counts in words', () => {
+    expect(restorePanel(view({ can_restore: true, restore: progress() }))).toEqual({
+      kind: 'progress',
+      percent: 25,
+      text: 'Restoring… 1,200 of 4,800 changes (25%)',
+    });
+    expect(restorePanel(view({ restore: progress({ applied: 0, skipped: 0, total: 0, percent: 0 }) }))).toEqual({
+      kind: 'progress',
+      percent: 0,
+      text: 'Restoring… waiting for head office',
+    });
+  });
+
+  it('says what came back once finished', () => {
+    const done = progress({ finished: true, percent: 100, applied: 4790, skipped: 10, finished_at: '2026-11-25T13:05:00.000Z' });
+    expect(restorePanel(view({ restore: done, restore_refusal: 'Already restored.' }))).toEqual({
+      kind: 'done',
+      text: 'Restored: 4,790 records; 10 skipped',
+    });
+    expect(restorePanel(view({ restore: progress({ finished: true, percent: 100, applied: 1, skipped: 0 }) }))).toEqual({
+      kind: 'done',
+      text: 'Restored: 1 record; 0 skipped',
+    });
   });
 });

@@ -1,8 +1,8 @@
 // Sync with head office as the window shows it: the light of the status strip, its words, what
 // to announce, and which state a record's chip shows. Pure functions of what the backend said.
-import type { RecordState, SyncView } from '../backend/bindings';
+import type { RecordState, RestoreView, SyncView } from '../backend/bindings';
 import { whenText } from './format';
-import { SYNC_WORDS, waitingText } from './words';
+import { SYNC_WORDS, restoredText, restoringText, waitingText } from './words';
 
 /**
  * The strip's light. `green`: connected and nothing waiting (safe to shut the laptop); `amber`:
@@ -79,4 +79,27 @@ export function formatEnrolmentCode(typed: string): string {
   const plain = typed.replace(/[\s-]/g, '').toUpperCase();
   if (!/^[0-9A-Z]{16}$/.test(plain)) return typed;
   return plain.match(/.{4}/g)?.join('-') ?? typed;
+}
+
+/**
+ * What the Head office section shows about restoring from head office: nothing (not connected,
+ * or nothing to offer), the reason it cannot be done, the offer, the progress, or the result.
+ */
+export type RestorePanel =
+  | { kind: 'none' }
+  | { kind: 'refused'; words: string }
+  | { kind: 'offer' }
+  | { kind: 'progress'; percent: number; text: string }
+  | { kind: 'done'; text: string };
+
+export function restorePanel(view: SyncView | null): RestorePanel {
+  if (view === null || !view.enrolled) return { kind: 'none' };
+  const r: RestoreView | null = view.restore;
+  if (r !== null) {
+    if (r.finished) return { kind: 'done', text: restoredText(r.applied, r.skipped) };
+    return { kind: 'progress', percent: r.percent, text: restoringText(r.applied + r.skipped, r.total, r.percent) };
+  }
+  if (view.can_restore) return { kind: 'offer' };
+  if (view.restore_refusal !== null) return { kind: 'refused', words: view.restore_refusal };
+  return { kind: 'none' };
 }

@@ -234,6 +234,38 @@ export const SYNC_WORDS = {
   connecting: 'Connecting…',
 } as const;
 
+/** Restoring a replacement laptop from head office (Settings → Head office). */
+export const RESTORE_WORDS = {
+  heading: "Restore this centre's records from head office",
+  intro:
+    "For a replacement laptop only. This brings back the centre's sessions, check-ins, families, feedback and events from head office onto this laptop, so the desk can carry on where the old laptop left off.",
+  accounts:
+    'Staff accounts do not come back: everyone who used the old laptop will need a new account on this one, added below under Accounts.',
+  newLaptopOnly:
+    'It is only possible on a new laptop that has no records of its own yet. It can be done once, and it may take a few minutes; the desk can carry on meanwhile.',
+  start: "Restore this centre's records from head office",
+  confirm: "Are you sure? This laptop will fetch the centre's records from head office now.",
+  yes: 'Yes, restore',
+  cancel: 'Cancel',
+  starting: 'Starting…',
+  progressLabel: 'Restore progress',
+  waitingToStart: 'Restoring… waiting for head office',
+} as const;
+
+/** "1,200" in the UK style. */
+export const countText = (n: number): string => n.toLocaleString('en-GB');
+
+/** "Restoring… 1,200 of 4,800 changes (25%)". */
+export function restoringText(done: number, total: number, percent: number): string {
+  if (total <= 0) return RESTORE_WORDS.waitingToStart;
+  return `Restoring… ${countText(done)} of ${countText(total)} ${total === 1 ? 'change' : 'changes'} (${percent}%)`;
+}
+
+/** "Restored: 4,790 records; 10 skipped". */
+export function restoredText(applied: number, skipped: number): string {
+  return `Restored: ${countText(applied)} ${applied === 1 ? 'record' : 'records'}; ${countText(skipped)} skipped`;
+}
+
 /** "1 change waiting to go to head office", "37 changes waiting to go to head office". */
 export const waitingText = (n: number): string => `${countOf(n, 'change', 'changes')} waiting to go to head office`;
 
