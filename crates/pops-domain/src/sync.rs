@@ -29,11 +29,12 @@ pub const MAX_SCHEMA_VERSION: i64 = 7;
 
 /// An enrolment code has this many characters, from Crockford's base32 alphabet.
 pub const ENROLMENT_CODE_CHARS: usize = 16;
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or copied by hand survives.
+pub const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// An enrolment code as typed (any case, spaces and dashes, `O` for 0 and `I` or `L` for 1, as
 /// Crockford's base32 reads them) in its normal form, or `None` when it cannot be a code. The hub
-/// reads codes the same way (`pops_hub::secret::normalise_code`; a test keeps the two together).
+/// reads codes with this same function.
 pub fn normalise_enrolment_code(typed: &str) -> Option<String> {
     let mut out = String::with_capacity(ENROLMENT_CODE_CHARS);
     for c in typed.chars() {

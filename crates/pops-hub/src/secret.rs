@@ -6,10 +6,8 @@ use base64::Engine;
 use pops_domain::sync::Batch;
 use sha2::{Digest, Sha256};
 
-/// Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or copied by hand survives.
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-/// Characters in an enrolment code (80 bits).
-pub const CODE_CHARS: usize = 16;
+use pops_domain::sync::CROCKFORD;
+pub use pops_domain::sync::ENROLMENT_CODE_CHARS as CODE_CHARS;
 
 fn random<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];
@@ -38,20 +36,7 @@ pub fn new_code() -> Result<String> {
 /// The code as stored: upper case, without spaces or dashes, with the letters Crockford reads as
 /// digits (O → 0, I and L → 1) turned into them. `None` when it cannot be a code at all.
 pub fn normalise_code(typed: &str) -> Option<String> {
-    let mut out = String::with_capacity(CODE_CHARS);
-    for c in typed.chars() {
-        let c = match c.to_ascii_uppercase() {
-            ' ' | '-' | '\t' => continue,
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        };
-        if !c.is_ascii() || !CROCKFORD.contains(&(c as u8)) {
-            return None;
-        }
-        out.push(c);
-    }
-    (out.len() == CODE_CHARS).then_some(out)
+    pops_domain::sync::normalise_enrolment_code(typed)
 }
 
 /// What the hub stores of an enrolment code: the SHA-256 of its normal form.
