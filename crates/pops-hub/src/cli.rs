@@ -73,6 +73,35 @@ pub enum Command {
         #[command(subcommand)]
         command: QuarantineCommand,
     },
+    /// Access keys for head office's pages (`/office`).
+    OfficeKey {
+        #[command(subcommand)]
+        command: OfficeKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfficeKeyCommand {
+    /// Makes an access key for a person or team; prints it, once, as the last line.
+    Add {
+        #[command(flatten)]
+        database: Database,
+        /// Who the key is for, e.g. "Head office: reports".
+        #[arg(long)]
+        name: String,
+    },
+    /// Lists the keys: ids, names, when made, last used and revoked (never the keys).
+    List {
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Revokes a key: pages signed in with it are refused from the next page on.
+    Revoke {
+        #[command(flatten)]
+        database: Database,
+        #[arg(long)]
+        id: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +265,35 @@ pub async fn run(cli: Cli) -> Result<()> {
             let version = open(&database)?.import_reference(&dataset, items)?;
             println!("Imported {count} items into {dataset}.");
             println!("version {version}");
+            Ok(())
+        }
+        Command::OfficeKey { command: OfficeKeyCommand::Add { database, name } } => {
+            let (id, key) = open(&database)?.add_office_key(&name, chrono::Utc::now())?;
+            println!("Made office key {id}. Give the key below to its holder: it is shown only now.");
+            println!("They sign in at https://<this hub>/office");
+            println!("{key}");
+            Ok(())
+        }
+        Command::OfficeKey { command: OfficeKeyCommand::List { database } } => {
+            let keys = open(&database)?.office_keys()?;
+            if keys.is_empty() {
+                println!("No office keys yet: make one with `pops-hub office-key add --name NAME`.");
+            }
+            for k in keys {
+                println!(
+                    "{}  {}  made {}  last used {}{}",
+                    k.id,
+                    k.name,
+                    k.made_at,
+                    k.last_used_at.as_deref().unwrap_or("never"),
+                    k.revoked_at.map(|at| format!("  revoked {at}")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::OfficeKey { command: OfficeKeyCommand::Revoke { database, id } } => {
+            open(&database)?.revoke_office_key(id, chrono::Utc::now())?;
+            println!("Revoked office key {id}: its pages are refused from now on.");
             Ok(())
         }
         Command::Quarantine { command: QuarantineCommand::List { database } } => {

@@ -41,7 +41,7 @@ struct AppState {
 /// The hub's routes over `storage`. Serve it with connect info (`SocketAddr`) so the enrolment
 /// brake can tell clients apart; without it all clients share one brake.
 pub fn router(storage: Arc<dyn Storage>) -> Router {
-    let state = AppState { storage, limiter: Arc::new(EnrolLimiter::default()) };
+    let state = AppState { storage: storage.clone(), limiter: Arc::new(EnrolLimiter::default()) };
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/enrol", post(enrol))
@@ -49,12 +49,13 @@ pub fn router(storage: Arc<dyn Storage>) -> Router {
         .route("/v1/devices/{device_id}/status", get(status))
         .route("/v1/devices/{device_id}/changes", get(changes))
         .route("/v1/reference/{dataset}", get(reference))
+        .with_state(state)
+        .merge(crate::office::routes(storage))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Bodies are read by `read_body`, with the hub's own cap and a 413 problem.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(log_request))
-        .with_state(state)
 }
 
 /// An RFC 9457 problem on its way out.

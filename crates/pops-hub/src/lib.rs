@@ -16,12 +16,17 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod limit;
+pub mod office;
+pub mod report;
 pub mod secret;
 pub mod storage;
 
 pub use error::{Error, Result};
 pub use http::router;
-pub use storage::{CentreSummary, PgStorage, PushOutcome, QuarantineEntry, SqliteStorage, Storage, TokenCheck, open};
+pub use storage::{
+    CentreState, CentreSummary, DeviceState, OfficeKey, OfficeKeySummary, PgStorage, PushOutcome, QuarantineEntry,
+    SqliteStorage, Storage, TokenCheck, open,
+};
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -592,19 +592,25 @@ async fn a_database_from_a_newer_hub_is_refused_not_damaged(db: &TestDb) {
     drop(storage);
     // Opening again runs no step twice.
     assert_eq!(pops_hub::open(&db.url).unwrap().centres().unwrap().len(), 1);
+    let sqlite_path = db.url.trim_start_matches("sqlite://").to_string();
+    let current: i64 = if db.is_postgres() {
+        db.pg_query("SELECT version FROM hub_schema")[0].get(0)
+    } else {
+        rusqlite::Connection::open(&sqlite_path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+    };
     if db.is_postgres() {
         db.pg_query("UPDATE hub_schema SET version = 99");
     } else {
-        let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite://")).unwrap();
+        let conn = rusqlite::Connection::open(&sqlite_path).unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     let e = pops_hub::open(&db.url).err().expect("a newer schema is refused").to_string();
     assert!(e.contains("newer"), "{e}");
     if db.is_postgres() {
-        db.pg_query("UPDATE hub_schema SET version = 1");
+        db.pg_query(&format!("UPDATE hub_schema SET version = {current}"));
     } else {
-        let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite://")).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        let conn = rusqlite::Connection::open(&sqlite_path).unwrap();
+        conn.pragma_update(None, "user_version", current).unwrap();
     }
     assert_eq!(pops_hub::open(&db.url).unwrap().centres().unwrap()[0].id, centre, "nothing was lost");
 }

@@ -19,6 +19,7 @@ on_both_storages!(
     serve_prints_where_it_listens_logs_no_secrets_and_stops_on_sigterm,
     serve_refuses_a_public_address_without_tls,
     serve_answers_over_tls_with_a_certificate_and_key,
+    office_keys_are_made_listed_and_revoked_from_the_command_line,
 );
 
 const BIN: &str = env!("CARGO_BIN_EXE_pops-hub");
@@ -265,4 +266,34 @@ async fn serve_answers_over_tls_with_a_certificate_and_key(db: &TestDb) {
 
 fn path(p: &Path) -> String {
     p.display().to_string()
+}
+
+async fn office_keys_are_made_listed_and_revoked_from_the_command_line(db: &TestDb) {
+    let made = run(db, &["office-key", "add", "--name", "Reports team"]);
+    let key = last_line(&made);
+    assert!(pops_hub::secret::token_hash(&key).is_some(), "the key is the last line: {key}");
+    let stdout = String::from_utf8_lossy(&made.stdout).to_string();
+    let id: Uuid = stdout.split_whitespace().nth(3).unwrap().trim_end_matches('.').parse().expect("the key's id");
+
+    let storage = pops_hub::open(&db.url).unwrap();
+    let found = storage.office_key(&key, chrono::Utc::now()).unwrap().expect("the key works");
+    assert_eq!((found.id, found.name.as_str()), (id, "Reports team"));
+
+    let list = String::from_utf8_lossy(&run(db, &["office-key", "list"]).stdout).to_string();
+    assert!(list.contains(&id.to_string()) && list.contains("Reports team"), "{list}");
+    assert!(!list.contains(&key), "the list never shows a key: {list}");
+    assert!(!list.contains("revoked"), "{list}");
+
+    assert!(run(db, &["office-key", "revoke", "--id", &id.to_string()]).status.success());
+    assert!(storage.office_key(&key, chrono::Utc::now()).unwrap().is_none(), "a revoked key opens nothing");
+    let list = String::from_utf8_lossy(&run(db, &["office-key", "list"]).stdout).to_string();
+    assert!(list.contains("revoked"), "{list}");
+
+    // Mistakes: no name, and an unknown key to revoke.
+    let out = run(db, &["office-key", "add", "--name", "  "]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give the key a name"));
+    let out = run(db, &["office-key", "revoke", "--id", &Uuid::now_v7().to_string()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no office key"));
 }

@@ -26,9 +26,17 @@ pub(crate) trait BatchTx {
     fn insert_change(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
     /// Keeps a refused change for head office (once per device and `change_id`).
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, reason: &str, now: &str) -> Result<()>;
-    /// The record takes the change's payload, unless the record already holds a newer change of
-    /// the same device.
-    fn upsert_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
+    /// The record takes the change's payload and `day` (its report day,
+    /// [`crate::report::report_day`]), unless the record already holds a newer change of the same
+    /// device.
+    fn upsert_record(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        change: &Change,
+        day: Option<&str>,
+        now: &str,
+    ) -> Result<()>;
     /// The record becomes the erase payload (a tombstone), and so does the payload of every stored
     /// and quarantined change of that record at the centre.
     fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
@@ -106,7 +114,10 @@ pub(crate) fn run_batch(
         }
         tx.insert_change(device_id, centre_id, change, &at)?;
         match change.op {
-            Op::Upsert => tx.upsert_record(device_id, centre_id, change, &at)?,
+            Op::Upsert => {
+                let day = crate::report::report_day(&change.entity, &change.payload);
+                tx.upsert_record(device_id, centre_id, change, day.as_deref(), &at)?;
+            }
             Op::Erase => {
                 tx.erase_record(device_id, centre_id, change, &at)?;
                 effect.erased = true;

@@ -11,6 +11,7 @@ pub use self::postgres::PgStorage;
 pub use self::sqlite::SqliteStorage;
 
 use crate::error::{Error, Result};
+pub use crate::report::ReportRecord;
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::Change;
 use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferencePage};
@@ -58,10 +59,58 @@ pub struct CentreSummary {
 pub struct QuarantineEntry {
     pub change_id: Uuid,
     pub device_id: Uuid,
+    pub centre_id: Uuid,
+    pub entity: String,
     pub seq: i64,
     pub reason: String,
     /// RFC 3339.
     pub at: String,
+}
+
+/// One centre as head office's page shows it: its laptops and how its changes stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CentreState {
+    pub id: Uuid,
+    pub name: String,
+    /// Every device ever enrolled, live ones first, newest first.
+    pub devices: Vec<DeviceState>,
+    /// Changes the hub holds from the centre.
+    pub changes: i64,
+    /// RFC 3339: when the newest of them arrived.
+    pub last_change_at: Option<String>,
+    pub quarantined: i64,
+    /// Complaints whose latest state is not closed, and when the oldest of them was received.
+    pub open_complaints: i64,
+    pub oldest_open_complaint: Option<String>,
+}
+
+/// One enrolled device of a centre.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceState {
+    pub id: Uuid,
+    /// RFC 3339.
+    pub enrolled_at: String,
+    pub last_seen_at: Option<String>,
+    pub acked_through_seq: i64,
+    pub revoked_at: Option<String>,
+}
+
+/// A head-office access key's holder (the key itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeKey {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A head-office access key, for `pops-hub office-key list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeKeySummary {
+    pub id: Uuid,
+    pub name: String,
+    /// RFC 3339.
+    pub made_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
 }
 
 /// Everything the hub stores. Synchronous: the HTTP handlers call it through
@@ -109,6 +158,25 @@ pub trait Storage: Send + Sync {
     /// Every quarantined change, oldest first.
     fn quarantine(&self) -> Result<Vec<QuarantineEntry>>;
 
+    /// Every centre with its devices and the state of its changes, by name.
+    fn centre_states(&self) -> Result<Vec<CentreState>>;
+    /// The live records of the [`crate::report::REPORT_ENTITIES`] whose report day is from
+    /// `first_day` to `last_day` (`YYYY-MM-DD`, both included).
+    fn report_records(&self, first_day: &str, last_day: &str) -> Result<Vec<ReportRecord>>;
+
+    /// Makes a head-office access key for `name` (a person or a team): answers its id and the key,
+    /// of which only the hash is stored.
+    fn add_office_key(&self, name: &str, now: DateTime<Utc>) -> Result<(Uuid, String)>;
+    /// The live key `key` is, if any; its `last_used_at` becomes `now`.
+    fn office_key(&self, key: &str, now: DateTime<Utc>) -> Result<Option<OfficeKey>>;
+    /// Whether the key with this id is still live (not revoked).
+    fn office_key_live(&self, id: Uuid) -> Result<bool>;
+    /// Revokes a key: every page signed in with it is refused from then on. `NotFound` for an
+    /// unknown id.
+    fn revoke_office_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// Every key ever made, oldest first.
+    fn office_keys(&self) -> Result<Vec<OfficeKeySummary>>;
+
     /// The device's stored changes, by `seq` (for tests and reports).
     fn device_changes(&self, device_id: Uuid) -> Result<Vec<Change>>;
     /// The device's quarantined changes: `(change_id, reason)`, oldest first.
@@ -138,6 +206,16 @@ pub fn open(url: &str) -> Result<Arc<dyn Storage>> {
 /// time order.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A name for an office key as typed: trimmed, 1 to 100 characters.
+pub(crate) fn check_key_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    match name.chars().count() {
+        0 => Err(Error::Invalid("give the key a name: the person or team it is for".into())),
+        n if n > 100 => Err(Error::Invalid("the key's name must be at most 100 characters".into())),
+        _ => Ok(name),
+    }
 }
 
 pub(crate) fn bad_uuid(what: &str) -> Error {

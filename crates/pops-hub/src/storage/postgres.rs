@@ -8,7 +8,10 @@
 
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::sqlite::check_centre_name;
-use super::{CODE_LIFETIME_HOURS, CentreSummary, PushOutcome, QuarantineEntry, Storage, TokenCheck, rfc3339};
+use super::{
+    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, OfficeKey, OfficeKeySummary, PushOutcome,
+    QuarantineEntry, ReportRecord, Storage, TokenCheck, check_key_name, rfc3339,
+};
 use crate::error::{Error, Result};
 use crate::secret;
 use chrono::{DateTime, Duration, Utc};
@@ -112,6 +115,18 @@ const STEPS: &[&str] = &[
         items BIGINT NOT NULL,
         PRIMARY KEY (dataset, version)
     );",
+    // 1 → 2: head office's page. Each record's report day (filled in for the records already
+    // held by `backfill_report_days`), and the access keys of the people who read the page.
+    "ALTER TABLE records ADD COLUMN day DATE;
+    CREATE INDEX records_by_day ON records (day) WHERE day IS NOT NULL;
+    CREATE TABLE office_keys (
+        id UUID PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        made_at TIMESTAMPTZ NOT NULL,
+        last_used_at TIMESTAMPTZ,
+        revoked_at TIMESTAMPTZ
+    );",
 ];
 
 /// The schema version this code writes.
@@ -179,9 +194,28 @@ fn migrate(client: &mut postgres::Client) -> Result<()> {
         let step = STEPS.get(version as usize).ok_or_else(|| Error::Database("no schema step".into()))?;
         tx.batch_execute(step)?;
         version += 1;
+        if version == 2 {
+            backfill_report_days(&mut tx)?;
+        }
         tx.execute("UPDATE hub_schema SET version = $1", &[&version])?;
     }
     tx.commit()?;
+    Ok(())
+}
+
+/// Gives every record already held its report day (schema step 2).
+fn backfill_report_days(tx: &mut Transaction<'_>) -> Result<()> {
+    let rows = tx.query("SELECT centre_id, entity, entity_id, payload FROM records WHERE op = 'upsert'", &[])?;
+    for r in rows {
+        let (centre, entity, id, payload): (Uuid, String, Uuid, serde_json::Value) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        if let Some(day) = crate::report::report_day(&entity, &payload) {
+            tx.execute(
+                "UPDATE records SET day = $4::text::date WHERE centre_id = $1 AND entity = $2 AND entity_id = $3",
+                &[&centre, &entity, &id, &day],
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -305,14 +339,22 @@ impl BatchTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn upsert_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, now: &str) -> Result<()> {
+    fn upsert_record(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        c: &Change,
+        day: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
         self.0.execute(
-            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'upsert', $6, $7::text::timestamptz)
+            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at, day)
+             VALUES ($1, $2, $3, $4, $5, 'upsert', $6, $7::text::timestamptz, $8::text::date)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at
+                 seq = excluded.seq, op = excluded.op, payload = excluded.payload,
+                 updated_at = excluded.updated_at, day = excluded.day
              WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
-            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &c.payload, &now],
+            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &c.payload, &now, &day],
         )?;
         Ok(())
     }
@@ -322,7 +364,8 @@ impl BatchTx for PgTx<'_, '_> {
             "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'erase', $6, $7::text::timestamptz)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at",
+                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at,
+                 day = NULL",
             &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &c.payload, &now],
         )?;
         self.0.execute(
@@ -552,15 +595,153 @@ impl Storage for PgStorage {
 
     fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
         self.with(|client| {
-            let rows = client.query("SELECT change_id, device_id, seq, reason, at FROM quarantine ORDER BY id", &[])?;
+            let rows = client.query(
+                "SELECT change_id, device_id, centre_id, entity, seq, reason, at FROM quarantine ORDER BY id",
+                &[],
+            )?;
             rows.iter()
                 .map(|r| {
                     Ok(QuarantineEntry {
                         change_id: r.try_get(0)?,
                         device_id: r.try_get(1)?,
-                        seq: r.try_get(2)?,
-                        reason: r.try_get(3)?,
-                        at: rfc3339(r.try_get(4)?),
+                        centre_id: r.try_get(2)?,
+                        entity: r.try_get(3)?,
+                        seq: r.try_get(4)?,
+                        reason: r.try_get(5)?,
+                        at: rfc3339(r.try_get(6)?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn centre_states(&self) -> Result<Vec<CentreState>> {
+        self.with(|client| {
+            let centres = client.query(
+                "SELECT c.id, c.name,
+                     (SELECT count(*) FROM changes x WHERE x.centre_id = c.id),
+                     (SELECT received_at FROM changes x WHERE x.centre_id = c.id ORDER BY pos DESC LIMIT 1),
+                     (SELECT count(*) FROM quarantine q WHERE q.centre_id = c.id),
+                     o.n, o.oldest
+                 FROM centres c
+                 CROSS JOIN LATERAL (
+                     SELECT count(*) AS n, min(r.payload->>'received_at') AS oldest FROM records r
+                     WHERE r.centre_id = c.id AND r.entity = 'feedback' AND r.op = 'upsert'
+                         AND r.payload->>'kind' = 'complaint' AND r.payload->>'status' <> 'closed'
+                 ) o
+                 ORDER BY c.name, c.id",
+                &[],
+            )?;
+            let devices = client.prepare(
+                "SELECT id, enrolled_at, last_seen_at, acked_through_seq, revoked_at FROM devices
+                 WHERE centre_id = $1 ORDER BY revoked_at IS NOT NULL, enrolled_at DESC, id",
+            )?;
+            let mut out = Vec::new();
+            for c in centres {
+                let id: Uuid = c.try_get(0)?;
+                let devices = client
+                    .query(&devices, &[&id])?
+                    .iter()
+                    .map(|d| {
+                        let last_seen: Option<DateTime<Utc>> = d.try_get(2)?;
+                        let revoked: Option<DateTime<Utc>> = d.try_get(4)?;
+                        Ok(DeviceState {
+                            id: d.try_get(0)?,
+                            enrolled_at: rfc3339(d.try_get(1)?),
+                            last_seen_at: last_seen.map(rfc3339),
+                            acked_through_seq: d.try_get(3)?,
+                            revoked_at: revoked.map(rfc3339),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let last_change: Option<DateTime<Utc>> = c.try_get(3)?;
+                out.push(CentreState {
+                    id,
+                    name: c.try_get(1)?,
+                    devices,
+                    changes: c.try_get(2)?,
+                    last_change_at: last_change.map(rfc3339),
+                    quarantined: c.try_get(4)?,
+                    open_complaints: c.try_get(5)?,
+                    oldest_open_complaint: c.try_get(6)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn report_records(&self, first_day: &str, last_day: &str) -> Result<Vec<ReportRecord>> {
+        self.with(|client| {
+            let rows = client.query(
+                "SELECT centre_id, entity, payload FROM records
+                 WHERE day >= $1::text::date AND day <= $2::text::date AND op = 'upsert'",
+                &[&first_day, &last_day],
+            )?;
+            rows.iter()
+                .map(|r| Ok(ReportRecord { centre_id: r.try_get(0)?, entity: r.try_get(1)?, payload: r.try_get(2)? }))
+                .collect()
+        })
+    }
+
+    fn add_office_key(&self, name: &str, now: DateTime<Utc>) -> Result<(Uuid, String)> {
+        let name = check_key_name(name)?;
+        let key = secret::new_token()?;
+        let hash = secret::sha256_hex(key.as_bytes());
+        let id = Uuid::now_v7();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO office_keys (id, name, key_hash, made_at) VALUES ($1, $2, $3, $4)",
+                &[&id, &name, &hash, &now],
+            )?;
+            Ok(())
+        })?;
+        Ok((id, key))
+    }
+
+    fn office_key(&self, key: &str, now: DateTime<Utc>) -> Result<Option<OfficeKey>> {
+        let Some(hash) = secret::token_hash(key) else { return Ok(None) };
+        self.with(|client| {
+            let row = client.query_opt(
+                "UPDATE office_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL
+                 RETURNING id, name",
+                &[&hash, &now],
+            )?;
+            row.map(|r| Ok(OfficeKey { id: r.try_get(0)?, name: r.try_get(1)? })).transpose()
+        })
+    }
+
+    fn office_key_live(&self, id: Uuid) -> Result<bool> {
+        self.with(|client| {
+            Ok(client
+                .query_one("SELECT EXISTS (SELECT 1 FROM office_keys WHERE id = $1 AND revoked_at IS NULL)", &[&id])?
+                .try_get(0)?)
+        })
+    }
+
+    fn revoke_office_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        self.with(|client| {
+            let n = client
+                .execute("UPDATE office_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", &[&id, &now])?;
+            if n == 0 { Err(Error::NotFound(format!("no office key {id}"))) } else { Ok(()) }
+        })
+    }
+
+    fn office_keys(&self) -> Result<Vec<OfficeKeySummary>> {
+        self.with(|client| {
+            let rows = client.query(
+                "SELECT id, name, made_at, last_used_at, revoked_at FROM office_keys ORDER BY made_at, id",
+                &[],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let used: Option<DateTime<Utc>> = r.try_get(3)?;
+                    let revoked: Option<DateTime<Utc>> = r.try_get(4)?;
+                    Ok(OfficeKeySummary {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        made_at: rfc3339(r.try_get(2)?),
+                        last_used_at: used.map(rfc3339),
+                        revoked_at: revoked.map(rfc3339),
                     })
                 })
                 .collect()

@@ -3,7 +3,10 @@
 //! a `BEGIN IMMEDIATE` transaction, so a CLI command run beside the server waits its turn.
 
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
-use super::{CODE_LIFETIME_HOURS, CentreSummary, PushOutcome, QuarantineEntry, Storage, TokenCheck, bad_uuid, rfc3339};
+use super::{
+    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, OfficeKey, OfficeKeySummary, PushOutcome,
+    QuarantineEntry, ReportRecord, Storage, TokenCheck, bad_uuid, check_key_name, rfc3339,
+};
 use crate::error::{Error, Result};
 use crate::secret;
 use chrono::{DateTime, Duration, Utc};
@@ -106,6 +109,18 @@ const STEPS: &[&str] = &[
         items INTEGER NOT NULL,
         PRIMARY KEY (dataset, version)
     );",
+    // 1 → 2: head office's page. Each record's report day (filled in for the records already
+    // held by `backfill_report_days`), and the access keys of the people who read the page.
+    "ALTER TABLE records ADD COLUMN day TEXT;
+    CREATE INDEX records_by_day ON records (day) WHERE day IS NOT NULL;
+    CREATE TABLE office_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        made_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );",
 ];
 
 /// The schema version this code writes.
@@ -149,6 +164,24 @@ fn change_from(row: ChangeRow) -> Result<(i64, Change)> {
     ))
 }
 
+/// Gives every record already held its report day (schema step 2).
+fn backfill_report_days(tx: &Transaction<'_>) -> Result<()> {
+    let mut stmt = tx.prepare("SELECT rowid, entity, payload FROM records WHERE op = 'upsert'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut days = Vec::new();
+    for row in rows {
+        let (rowid, entity, payload) = row?;
+        if let Some(day) = crate::report::report_day(&entity, &json(&payload)?) {
+            days.push((rowid, day));
+        }
+    }
+    let mut update = tx.prepare("UPDATE records SET day = ?2 WHERE rowid = ?1")?;
+    for (rowid, day) in days {
+        update.execute(params![rowid, day])?;
+    }
+    Ok(())
+}
+
 impl SqliteStorage {
     /// Opens or creates the file and brings its schema up to date, one step at a time.
     pub fn open(path: &Path) -> Result<SqliteStorage> {
@@ -170,6 +203,9 @@ impl SqliteStorage {
             let step = STEPS.get(version as usize).ok_or_else(|| Error::Database("no schema step".into()))?;
             tx.execute_batch(step)?;
             version += 1;
+            if version == 2 {
+                backfill_report_days(&tx)?;
+            }
             tx.pragma_update(None, "user_version", version)?;
         }
         tx.commit()?;
@@ -286,13 +322,21 @@ impl BatchTx for SqliteTx<'_, '_> {
         Ok(())
     }
 
-    fn upsert_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, now: &str) -> Result<()> {
+    fn upsert_record(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        c: &Change,
+        day: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7)
+                "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at, day)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)
                  ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                     seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at
+                     seq = excluded.seq, op = excluded.op, payload = excluded.payload,
+                     updated_at = excluded.updated_at, day = excluded.day
                  WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
             )?
             .execute(params![
@@ -303,6 +347,7 @@ impl BatchTx for SqliteTx<'_, '_> {
                 c.seq,
                 serde_json::to_string(&c.payload)?,
                 now,
+                day,
             ])?;
         Ok(())
     }
@@ -314,7 +359,8 @@ impl BatchTx for SqliteTx<'_, '_> {
             "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'erase', ?6, ?7)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at",
+                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at,
+                 day = NULL",
             params![centre, c.entity, entity_id, device_id.to_string(), c.seq, payload, now],
         )?;
         self.0.execute(
@@ -559,25 +605,181 @@ impl Storage for SqliteStorage {
 
     fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT change_id, device_id, seq, reason, at FROM quarantine ORDER BY id")?;
+        let mut stmt = conn
+            .prepare("SELECT change_id, device_id, centre_id, entity, seq, reason, at FROM quarantine ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
+                r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
             ))
         })?;
         rows.map(|row| {
-            let (change_id, device_id, seq, reason, at) = row?;
+            let (change_id, device_id, centre_id, entity, seq, reason, at) = row?;
             Ok(QuarantineEntry {
                 change_id: uuid(&change_id, "change_id")?,
                 device_id: uuid(&device_id, "device_id")?,
+                centre_id: uuid(&centre_id, "centre_id")?,
+                entity,
                 seq,
                 reason,
                 at,
             })
+        })
+        .collect()
+    }
+
+    fn centre_states(&self) -> Result<Vec<CentreState>> {
+        let conn = self.conn();
+        let mut centres = conn.prepare(
+            "SELECT c.id, c.name,
+                 (SELECT count(*) FROM changes x WHERE x.centre_id = c.id),
+                 (SELECT received_at FROM changes x WHERE x.centre_id = c.id ORDER BY pos DESC LIMIT 1),
+                 (SELECT count(*) FROM quarantine q WHERE q.centre_id = c.id),
+                 (SELECT count(*) FROM records r WHERE r.centre_id = c.id AND r.entity = 'feedback'
+                      AND r.op = 'upsert' AND json_extract(r.payload, '$.kind') = 'complaint'
+                      AND json_extract(r.payload, '$.status') <> 'closed'),
+                 (SELECT min(json_extract(r.payload, '$.received_at')) FROM records r
+                      WHERE r.centre_id = c.id AND r.entity = 'feedback' AND r.op = 'upsert'
+                      AND json_extract(r.payload, '$.kind') = 'complaint'
+                      AND json_extract(r.payload, '$.status') <> 'closed')
+             FROM centres c ORDER BY c.name, c.id",
+        )?;
+        let rows = centres.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
+        let mut devices = conn.prepare(
+            "SELECT id, enrolled_at, last_seen_at, acked_through_seq, revoked_at FROM devices
+             WHERE centre_id = ?1 ORDER BY revoked_at IS NOT NULL, enrolled_at DESC, id",
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, changes, last_change_at, quarantined, open_complaints, oldest_open_complaint) = row?;
+            let list = devices.query_map([&id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })?;
+            let devices = list
+                .map(|d| {
+                    let (id, enrolled_at, last_seen_at, acked_through_seq, revoked_at) = d?;
+                    Ok(DeviceState {
+                        id: uuid(&id, "device id")?,
+                        enrolled_at,
+                        last_seen_at,
+                        acked_through_seq,
+                        revoked_at,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.push(CentreState {
+                id: uuid(&id, "centre id")?,
+                name,
+                devices,
+                changes,
+                last_change_at,
+                quarantined,
+                open_complaints,
+                oldest_open_complaint,
+            });
+        }
+        Ok(out)
+    }
+
+    fn report_records(&self, first_day: &str, last_day: &str) -> Result<Vec<ReportRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT centre_id, entity, payload FROM records WHERE day >= ?1 AND day <= ?2 AND op = 'upsert'",
+        )?;
+        let rows = stmt.query_map([first_day, last_day], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        rows.map(|row| {
+            let (centre, entity, payload) = row?;
+            Ok(ReportRecord { centre_id: uuid(&centre, "centre id")?, entity, payload: json(&payload)? })
+        })
+        .collect()
+    }
+
+    fn add_office_key(&self, name: &str, now: DateTime<Utc>) -> Result<(Uuid, String)> {
+        let name = check_key_name(name)?;
+        let key = secret::new_token()?;
+        let id = Uuid::now_v7();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO office_keys (id, name, key_hash, made_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id.to_string(), name, secret::sha256_hex(key.as_bytes()), rfc3339(now)],
+            )?;
+            Ok(())
+        })?;
+        Ok((id, key))
+    }
+
+    fn office_key(&self, key: &str, now: DateTime<Utc>) -> Result<Option<OfficeKey>> {
+        let Some(hash) = secret::token_hash(key) else { return Ok(None) };
+        let row: Option<(String, String)> = self.write(|tx| {
+            Ok(tx
+                .query_row(
+                    "UPDATE office_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL
+                     RETURNING id, name",
+                    params![hash, rfc3339(now)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
+        })?;
+        row.map(|(id, name)| Ok(OfficeKey { id: uuid(&id, "office key id")?, name })).transpose()
+    }
+
+    fn office_key_live(&self, id: Uuid) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM office_keys WHERE id = ?1 AND revoked_at IS NULL)",
+            [id.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn revoke_office_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE office_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+                params![id.to_string(), rfc3339(now)],
+            )?;
+            if n == 0 { Err(Error::NotFound(format!("no office key {id}"))) } else { Ok(()) }
+        })
+    }
+
+    fn office_keys(&self) -> Result<Vec<OfficeKeySummary>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, name, made_at, last_used_at, revoked_at FROM office_keys ORDER BY made_at, id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, name, made_at, last_used_at, revoked_at) = row?;
+            Ok(OfficeKeySummary { id: uuid(&id, "office key id")?, name, made_at, last_used_at, revoked_at })
         })
         .collect()
     }
