@@ -385,6 +385,11 @@ pub fn remove_family(w: &Writer<'_>, id: Uuid, reason: RemovalReason) -> Result<
     }
     let detail = format!("reason={} check_in_names_cleared={}", reason.as_str(), named.len());
     w.record(entity::FAMILY, id, Op::Erase, &tombstone, "family_removed", &detail)?;
+    // No earlier change on this laptop still holds what was removed.
+    crate::outbox::scrub_history(w.tx(), entity::FAMILY, id)?;
+    for check_in_id in &named {
+        crate::outbox::scrub_history(w.tx(), entity::CHECK_IN, *check_in_id)?;
+    }
     Ok(tombstone)
 }
 

@@ -97,3 +97,60 @@ pub fn changes_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Ve
     }
     Ok(out)
 }
+
+/// Makes every earlier change of one record a copy of its latest change (the same op and payload;
+/// ids, seqs, times and audit links stay): after a family's removal its earlier changes are all its
+/// tombstone, and a check-in whose lead name was cleared keeps no change that holds the name. Head
+/// office, applying the changes in order, ends at the same record; the hub's dedup (by id and seq)
+/// and the audit chain are untouched. Rows in the batch out for acknowledgement go out again exactly
+/// as they went, so they are left, and the record is listed in `outbox_scrub` until that batch's
+/// reply is committed ([`scrub_waiting`]).
+pub(crate) fn scrub_history(conn: &Connection, entity: &str, entity_id: Uuid) -> Result<()> {
+    let id = entity_id.to_string();
+    exec(
+        conn,
+        "UPDATE outbox SET op = latest.op, payload = latest.payload
+         FROM (SELECT seq, op, payload FROM outbox WHERE entity = ?1 AND entity_id = ?2 ORDER BY seq DESC LIMIT 1)
+             AS latest
+         WHERE outbox.entity = ?1 AND outbox.entity_id = ?2 AND outbox.seq < latest.seq
+             AND (outbox.op <> latest.op OR outbox.payload <> latest.payload)
+             AND NOT EXISTS (SELECT 1 FROM sync_state s
+                             WHERE outbox.seq BETWEEN s.pending_first_seq AND s.pending_last_seq)",
+        params![entity, id],
+    )?;
+    let left: bool = row(
+        conn,
+        "SELECT EXISTS (
+             SELECT 1 FROM outbox o,
+                 (SELECT seq, op, payload FROM outbox WHERE entity = ?1 AND entity_id = ?2 ORDER BY seq DESC LIMIT 1)
+                     AS latest
+             WHERE o.entity = ?1 AND o.entity_id = ?2 AND o.seq < latest.seq
+                 AND (o.op <> latest.op OR o.payload <> latest.payload))",
+        params![entity, id],
+        |r| r.get(0),
+    )?;
+    if left {
+        exec(
+            conn,
+            "INSERT INTO outbox_scrub (entity, entity_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![entity, id],
+        )?;
+    } else {
+        exec(conn, "DELETE FROM outbox_scrub WHERE entity = ?1 AND entity_id = ?2", params![entity, id])?;
+    }
+    Ok(())
+}
+
+/// Scrubs the records [`scrub_history`] had to leave because their changes were in the batch out
+/// for acknowledgement; called whenever that batch is cleared.
+pub(crate) fn scrub_waiting(conn: &Connection) -> Result<()> {
+    let waiting: Vec<(String, String)> = {
+        let mut stmt = conn.prepare_cached("SELECT entity, entity_id FROM outbox_scrub")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (entity, id) in waiting {
+        scrub_history(conn, &entity, parse_uuid(&id)?)?;
+    }
+    Ok(())
+}

@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -464,9 +464,40 @@ CREATE TABLE restore_state (
 ) STRICT;
 "#;
 
+/// Version 8: removal leaves no personal data in the outbox either. An earlier change of a record
+/// may become a copy of a later change of the same record (same op and payload, its id, seq,
+/// times and audit link untouched), except while it is in the batch out for acknowledgement: so
+/// after a family's removal its earlier changes are all its tombstone, and a check-in whose lead
+/// name was cleared keeps no change holding the name. `outbox_scrub` lists the records whose
+/// changes in the batch out still wait for that, until its reply is committed.
+const SCRUB: &str = r#"
+DROP TRIGGER outbox_change_is_fixed;
+CREATE TRIGGER outbox_change_is_fixed BEFORE UPDATE OF
+    seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload, audit_id, audit_hash
+    ON outbox
+    WHEN NOT (
+        NEW.seq = OLD.seq AND NEW.change_id = OLD.change_id AND NEW.entity = OLD.entity
+        AND NEW.entity_id = OLD.entity_id AND NEW.occurred_at = OLD.occurred_at AND NEW.user_id = OLD.user_id
+        AND NEW.schema_version = OLD.schema_version AND NEW.audit_id = OLD.audit_id
+        AND NEW.audit_hash = OLD.audit_hash
+        AND EXISTS (SELECT 1 FROM outbox later WHERE later.entity_id = OLD.entity_id AND later.entity = OLD.entity
+                    AND later.seq > OLD.seq AND later.op = NEW.op AND later.payload = NEW.payload)
+        AND NOT EXISTS (SELECT 1 FROM sync_state s WHERE OLD.seq BETWEEN s.pending_first_seq AND s.pending_last_seq)
+    )
+BEGIN
+    SELECT RAISE(ABORT, 'outbox changes cannot be edited');
+END;
+
+CREATE TABLE outbox_scrub (
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL,
+    PRIMARY KEY (entity, entity_id)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
 /// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
-const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC, RESTORE];
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC, RESTORE, SCRUB];
 
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {

@@ -207,6 +207,7 @@ pub fn save_enrolment(w: &Writer<'_>, hub_url: &str, enrolment: &Enrolment) -> R
             same_device,
         ],
     )?;
+    crate::outbox::scrub_waiting(w.tx())?;
     w.audit("device_enrolled", None, None, &format!("hub_device_id={}", enrolment.device_id))
 }
 
@@ -236,7 +237,7 @@ pub fn drop_batch(w: &Writer<'_>) -> Result<()> {
         "UPDATE sync_state SET pending_batch_id = NULL, pending_first_seq = NULL, pending_last_seq = NULL WHERE id = 1",
         [],
     )?;
-    Ok(())
+    crate::outbox::scrub_waiting(w.tx())
 }
 
 /// Stamps `sent_at` on the rows of a batch that went out (the first time only).
@@ -314,6 +315,7 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
          WHERE id = 1",
         [&now],
     )?;
+    crate::outbox::scrub_waiting(w.tx())?;
     Ok(recorded)
 }
 
@@ -335,6 +337,7 @@ pub fn catch_up(w: &Writer<'_>, hub_acked_through: i64) -> Result<usize> {
          WHERE id = 1",
         [stamp(w.now())],
     )?;
+    crate::outbox::scrub_waiting(w.tx())?;
     Ok(acked)
 }
 

@@ -68,6 +68,27 @@ fn totals(fx: &common::Fixture) -> (i64, i64) {
     (common::count(&fx.store, "SELECT count(*) FROM outbox"), common::count(&fx.store, "SELECT count(*) FROM audit"))
 }
 
+fn outbox_payloads(fx: &common::Fixture) -> Vec<String> {
+    fx.store
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT payload FROM outbox ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap()
+}
+
+/// Every outbox row's seq, change id and audit link.
+fn outbox_links(fx: &common::Fixture) -> Vec<(i64, String, i64, String)> {
+    fx.store
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT seq, change_id, audit_id, audit_hash FROM outbox ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap()
+}
+
 fn index_is_sound(store: &Store) {
     store.read(|c| Ok(c.execute("INSERT INTO family_search (family_search) VALUES ('integrity-check')", [])?)).unwrap();
 }
@@ -286,6 +307,8 @@ fn a_removed_family_leaves_a_tombstone_its_check_ins_and_no_personal_data() {
     assert!(raw_index_holds(&fx.store, &["zqx", "qxj", "xjv", "pqk"]), "the check below can see trigrams");
     assert!(raw_index_holds(&fx.store, &["zqxjvw", "pqkrstu", "yvwbzq"]), "and words");
     let (o0, a0) = totals(&fx);
+    let links_before = outbox_links(&fx);
+    assert!(outbox_payloads(&fx).iter().any(|p| p.contains("Pqkrstu")), "the check below can see names");
 
     let tombstone = fx
         .store
@@ -298,6 +321,25 @@ fn a_removed_family_leaves_a_tombstone_its_check_ins_and_no_personal_data() {
     assert_eq!(changes[0].payload["lead_name"], serde_json::Value::Null);
     assert_eq!((changes[1].entity.as_str(), changes[1].entity_id, changes[1].op), ("family", gone.id, Op::Erase));
     assert_eq!(changes[1].payload, serde_json::to_value(&tombstone).unwrap());
+    // The family's and the check-in's earlier changes are copies of their latest now: no change on
+    // the laptop holds the names, and every change keeps its id, seq and audit link.
+    // (The other families share the fixture's contact details, so the names are what is looked for.)
+    for payload in outbox_payloads(&fx) {
+        for private in ["Pqkrstu", "Zqxjvw", "Yvwbzq"] {
+            assert!(!payload.contains(private), "{private} left in the outbox: {payload}");
+        }
+    }
+    assert_eq!(&outbox_links(&fx)[..links_before.len()], &links_before[..], "ids, seqs and audit links stay");
+    let family_changes: Vec<_> = fx
+        .store
+        .read(|c| outbox::changes_after(c, 0, 1000))
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.entity_id == gone.id)
+        .collect();
+    assert!(family_changes.len() >= 2, "the family's upsert and its erase");
+    assert!(family_changes.iter().all(|c| c.op == Op::Erase && c.payload == changes[1].payload));
+    assert!(fx.store.read(|c| pops_store::audit::verify(c)).unwrap().problem.is_none(), "the chain is whole");
 
     assert_eq!(fx.store.read(|c| families::get_family(c, gone.id)).unwrap(), None);
     for q in ["zqxj", "pqkrstu", "zq", "yvw"] {
@@ -479,4 +521,44 @@ fn names_starting_with_the_query_come_first_however_many_contain_it() {
     let small = fx.store.read(|c| families::search_families(c, "nowak2", today(), 20)).unwrap();
     assert_eq!(small.len(), 5, "Nowak2 and Nowak20 to Nowak23");
     assert!(fx.store.read(|c| families::search_families(c, "kha", today(), 0)).unwrap().is_empty());
+}
+
+#[test]
+fn a_removal_leaves_the_batch_out_as_it_went_and_scrubs_it_once_head_office_answers() {
+    use pops_store::sync::{self, PendingBatch};
+    let dir = tempfile::tempdir().unwrap();
+    let mut fx = common::set_up(dir.path());
+    let gone = save(&mut fx, &["Zqxjvw Pqkrstu"]);
+    let seq = common::count(&fx.store, "SELECT max(seq) FROM outbox");
+    let batch = PendingBatch { batch_id: Uuid::now_v7(), first_seq: 1, last_seq: seq };
+    fx.store.write(None, at(10), |w| sync::begin_batch(w, &batch)).unwrap();
+
+    fx.store
+        .write(Some(fx.user), at(11), |w| families::remove_family(w, gone.id, RemovalReason::ConsentWithdrawn))
+        .unwrap();
+    // The batch out must go again exactly as it went: its copy of the family stays for now.
+    let names = |fx: &common::Fixture| outbox_payloads(fx).iter().filter(|p| p.contains("Pqkrstu")).count();
+    assert_eq!(names(&fx), 1);
+    assert_eq!(common::count(&fx.store, "SELECT count(*) FROM outbox_scrub"), 1);
+    let in_batch = fx.store.read(|c| {
+        Ok(c.execute(
+            "UPDATE outbox SET op = 'erase', payload = (SELECT payload FROM outbox WHERE op = 'erase') WHERE seq = ?1",
+            [seq],
+        )?)
+    });
+    assert!(in_batch.is_err(), "the trigger keeps the batch out as it went");
+    // Nor may any change be edited into anything but a later change of its own record.
+    let forged = fx.store.read(|c| Ok(c.execute("UPDATE outbox SET payload = '{}' WHERE seq = 1", [])?));
+    assert!(forged.is_err(), "{forged:?}");
+
+    // Head office answers the batch: its rows are scrubbed in the same transaction.
+    let reply = pops_domain::sync::BatchReply {
+        acked_through_seq: seq,
+        rejected: vec![],
+        server_time: "2026-11-25T11:00:00.000Z".into(),
+    };
+    fx.store.write(None, at(11), |w| sync::record_reply(w, &batch, &reply).map(|_| ())).unwrap();
+    assert_eq!(names(&fx), 0, "no change holds the name once the batch is answered");
+    assert_eq!(common::count(&fx.store, "SELECT count(*) FROM outbox_scrub"), 0);
+    assert!(fx.store.read(|c| pops_store::audit::verify(c)).unwrap().problem.is_none());
 }
