@@ -253,8 +253,13 @@ fn gunzip(bytes: &[u8], cap: usize) -> Result<Vec<u8>, Problem> {
     Ok(out)
 }
 
-/// Reads a JSON body as `T`; the 400 names the field and what was expected, never a value.
+/// Reads a JSON body as `T`; the 400 names the field and what was expected, never a value. A body
+/// that reads at once is read in one pass; only one that does not is read again, as a value, for
+/// the words of the problem.
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if let Ok(parsed) = serde_json::from_slice::<T>(bytes) {
+        return Ok(parsed);
+    }
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         Problem::bad_request(format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()))
     })?;

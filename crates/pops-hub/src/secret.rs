@@ -60,37 +60,146 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// `value` with every object's keys in sorted order, whatever order they arrived in (and whether or
-/// not serde_json keeps insertion order), so equal batches hash equal.
-fn canonical(value: &serde_json::Value) -> serde_json::Value {
+/// Writes `value` as compact JSON with every object's keys in sorted order, whatever order they
+/// arrived in (and whether or not serde_json keeps insertion order), so equal values write equal
+/// bytes. Nothing is copied: keys are sorted by reference and scalars written as serde_json would.
+fn write_canonical(out: &mut impl std::io::Write, value: &serde_json::Value) -> Result<()> {
     match value {
         serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let mut out = serde_json::Map::new();
-            for k in keys {
-                if let Some(v) = map.get(k) {
-                    out.insert(k.clone(), canonical(v));
+            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.write_all(b"{")?;
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
                 }
+                serde_json::to_writer(&mut *out, k)?;
+                out.write_all(b":")?;
+                write_canonical(out, v)?;
             }
-            serde_json::Value::Object(out)
+            out.write_all(b"}")?;
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(canonical).collect()),
-        other => other.clone(),
+        serde_json::Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_canonical(out, v)?;
+            }
+            out.write_all(b"]")?;
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar)?,
+    }
+    Ok(())
+}
+
+/// Feeds what is written into a SHA-256.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
-/// The SHA-256 of the batch in canonical JSON: the same changes give the same hash however the
-/// device's JSON was spaced or ordered.
+/// The SHA-256 of the batch in canonical JSON (keys sorted, no spacing): the same changes give the
+/// same hash however the device's JSON was spaced or ordered. Written field by field straight into
+/// the hash, with each payload in canonical form, so a batch of 500 changes is hashed without
+/// being copied.
 pub fn batch_hash(batch: &Batch) -> Result<String> {
-    let value = serde_json::to_value(batch)?;
-    Ok(sha256_hex(&serde_json::to_vec(&canonical(&value))?))
+    let mut h = std::io::BufWriter::with_capacity(8192, Hashing(Sha256::new()));
+    let field = |h: &mut std::io::BufWriter<Hashing>, name: &str, value: &dyn erased::Json| -> Result<()> {
+        serde_json::to_writer(&mut *h, name)?;
+        h.write_all(b":")?;
+        value.write_json(h)
+    };
+    use std::io::Write;
+    h.write_all(b"{")?;
+    field(&mut h, "batch_id", &batch.batch_id)?;
+    h.write_all(b",\"changes\":[")?;
+    for (i, c) in batch.changes.iter().enumerate() {
+        h.write_all(if i == 0 { b"{" } else { b",{" })?;
+        field(&mut h, "change_id", &c.change_id)?;
+        h.write_all(b",")?;
+        field(&mut h, "entity", &c.entity)?;
+        h.write_all(b",")?;
+        field(&mut h, "entity_id", &c.entity_id)?;
+        h.write_all(b",")?;
+        field(&mut h, "occurred_at", &c.occurred_at)?;
+        h.write_all(b",")?;
+        field(&mut h, "op", &c.op.as_str())?;
+        h.write_all(b",\"payload\":")?;
+        write_canonical(&mut h, &c.payload)?;
+        h.write_all(b",")?;
+        field(&mut h, "schema_version", &c.schema_version)?;
+        h.write_all(b",")?;
+        field(&mut h, "seq", &c.seq)?;
+        h.write_all(b",")?;
+        field(&mut h, "user_id", &c.user_id)?;
+        h.write_all(b"}")?;
+    }
+    h.write_all(b"],")?;
+    field(&mut h, "first_seq", &batch.first_seq)?;
+    h.write_all(b",")?;
+    field(&mut h, "last_seq", &batch.last_seq)?;
+    h.write_all(b"}")?;
+    let hashing = h.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+    Ok(hex::encode(hashing.0.finalize()))
+}
+
+/// A value that writes itself as JSON, so [`batch_hash`] can take fields of different types.
+mod erased {
+    pub trait Json {
+        fn write_json(&self, out: &mut dyn std::io::Write) -> crate::Result<()>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn write_json(&self, out: &mut dyn std::io::Write) -> crate::Result<()> {
+            Ok(serde_json::to_writer(out, self)?)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The hash is the SHA-256 of exactly the canonical JSON: the batch as a value with every
+    /// object's keys sorted, written compactly.
+    #[test]
+    fn a_batch_hashes_as_its_canonical_json() {
+        fn sorted(v: &serde_json::Value) -> serde_json::Value {
+            match v {
+                serde_json::Value::Object(m) => {
+                    let b: std::collections::BTreeMap<_, _> = m.iter().map(|(k, v)| (k.clone(), sorted(v))).collect();
+                    serde_json::to_value(b).unwrap()
+                }
+                serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+                o => o.clone(),
+            }
+        }
+        let id = uuid::Uuid::now_v7();
+        let change = pops_domain::change::Change {
+            change_id: uuid::Uuid::now_v7(),
+            seq: 7,
+            entity: "check_in".into(),
+            entity_id: id,
+            op: pops_domain::change::Op::Upsert,
+            occurred_at: "2026-11-25T10:00:00.000Z".into(),
+            user_id: uuid::Uuid::now_v7(),
+            schema_version: 8,
+            payload: serde_json::json!({"z": [1, {"b": "é\"\n", "a": null}], "id": id, "adults": 2.5}),
+        };
+        let batch =
+            Batch { batch_id: uuid::Uuid::now_v7(), first_seq: 7, last_seq: 8, changes: vec![change.clone(), change] };
+        let canonical = serde_json::to_vec(&sorted(&serde_json::to_value(&batch).unwrap())).unwrap();
+        assert_eq!(batch_hash(&batch).unwrap(), sha256_hex(&canonical));
+    }
 
     #[test]
     fn codes_are_16_crockford_characters_in_groups_of_four() {

@@ -254,8 +254,12 @@ pub fn mark_sent(w: &Writer<'_>, first_seq: i64, last_seq: i64) -> Result<usize>
 fn ack_through(w: &Writer<'_>, through: i64) -> Result<usize> {
     let through = through.min(last_seq(w.tx())?).max(0);
     let now = stamp(w.now());
-    let acked =
-        exec(w.tx(), "UPDATE outbox SET acked_at = ?1 WHERE seq <= ?2 AND acked_at IS NULL", params![now, through])?;
+    // A change head office holds has been sent, whether or not its batch's reply arrived.
+    let acked = exec(
+        w.tx(),
+        "UPDATE outbox SET acked_at = ?1, sent_at = COALESCE(sent_at, ?1) WHERE seq <= ?2 AND acked_at IS NULL",
+        params![now, through],
+    )?;
     exec(w.tx(), "UPDATE sync_state SET acked_through_seq = ?1 WHERE id = 1", [through])?;
     Ok(acked)
 }
@@ -268,7 +272,6 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
     if reply.acked_through_seq < 0 {
         return Err(Error::Malformed("the hub answered a negative acked_through_seq".into()));
     }
-    mark_sent(w, batch.first_seq, batch.last_seq)?;
     let now = stamp(w.now());
     // Which rows the rejections are about, looked up before this reply acknowledges anything: a
     // change acknowledged before has had its answer (stored, or quarantined then), so the hub
@@ -300,6 +303,11 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
         }
     }
     recorded.acked = ack_through(w, reply.acked_through_seq)?;
+    // The batch went out: its rows beyond what the hub acknowledged are sent too (one pass over
+    // the rows it acknowledged, which `ack_through` stamped).
+    if reply.acked_through_seq < batch.last_seq {
+        mark_sent(w, batch.first_seq.max(reply.acked_through_seq + 1), batch.last_seq)?;
+    }
     for (seq, id, entity, entity_id, reason) in quarantine {
         recorded.quarantined += exec(
             w.tx(),

@@ -339,7 +339,7 @@ fn a_removed_family_leaves_a_tombstone_its_check_ins_and_no_personal_data() {
         .collect();
     assert!(family_changes.len() >= 2, "the family's upsert and its erase");
     assert!(family_changes.iter().all(|c| c.op == Op::Erase && c.payload == changes[1].payload));
-    assert!(fx.store.read(|c| pops_store::audit::verify(c)).unwrap().problem.is_none(), "the chain is whole");
+    assert!(fx.store.read(pops_store::audit::verify).unwrap().problem.is_none(), "the chain is whole");
 
     assert_eq!(fx.store.read(|c| families::get_family(c, gone.id)).unwrap(), None);
     for q in ["zqxj", "pqkrstu", "zq", "yvw"] {
@@ -560,5 +560,5 @@ fn a_removal_leaves_the_batch_out_as_it_went_and_scrubs_it_once_head_office_answ
     fx.store.write(None, at(11), |w| sync::record_reply(w, &batch, &reply).map(|_| ())).unwrap();
     assert_eq!(names(&fx), 0, "no change holds the name once the batch is answered");
     assert_eq!(common::count(&fx.store, "SELECT count(*) FROM outbox_scrub"), 0);
-    assert!(fx.store.read(|c| pops_store::audit::verify(c)).unwrap().problem.is_none());
+    assert!(fx.store.read(pops_store::audit::verify).unwrap().problem.is_none());
 }

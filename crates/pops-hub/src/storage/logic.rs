@@ -23,10 +23,19 @@ pub(crate) trait BatchTx {
     fn stored_change(&mut self, change_id: Uuid) -> Result<Option<(Uuid, i64)>>;
     /// The `seq` and reason of the device's quarantined change with this `change_id`.
     fn quarantined_change(&mut self, device_id: Uuid, change_id: Uuid) -> Result<Option<(i64, String)>>;
-    fn insert_change(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
+    /// Stores a change not seen before, `payload` being its payload as JSON text. Answers `false`,
+    /// storing nothing, when a change with its `change_id` is stored already.
+    fn insert_change(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        change: &Change,
+        payload: &str,
+        now: &str,
+    ) -> Result<bool>;
     /// Keeps a refused change for head office (once per device and `change_id`).
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, reason: &str, now: &str) -> Result<()>;
-    /// The record takes the change's payload and `day` (its report day,
+    /// The record takes the change's payload (`payload`, as JSON text) and `day` (its report day,
     /// [`crate::report::report_day`]), unless the record already holds a newer change of the same
     /// device.
     fn upsert_record(
@@ -34,6 +43,7 @@ pub(crate) trait BatchTx {
         device_id: Uuid,
         centre_id: Uuid,
         change: &Change,
+        payload: &str,
         day: Option<&str>,
         now: &str,
     ) -> Result<()>;
@@ -100,11 +110,10 @@ pub(crate) fn run_batch(
             rejected.push(Rejected { change_id: change.change_id, reason });
             continue;
         }
+        const STORED_BEFORE: &str = "this change_id was stored before for a different change";
         let problem = match check_change(change) {
             Err(reason) => Some(reason),
-            Ok(()) if again_in_batch || tx.stored_change(change.change_id)?.is_some() => {
-                Some("this change_id was stored before for a different change".to_string())
-            }
+            Ok(()) if again_in_batch => Some(STORED_BEFORE.to_string()),
             Ok(()) => None,
         };
         if let Some(reason) = problem {
@@ -112,11 +121,19 @@ pub(crate) fn run_batch(
             rejected.push(Rejected { change_id: change.change_id, reason });
             continue;
         }
-        tx.insert_change(device_id, centre_id, change, &at)?;
+        // The payload as text once, for the change and for the record. Storing the change is also
+        // the look-up of its id: a `change_id` stored before (from another device or seq) stores
+        // nothing and is refused.
+        let payload = serde_json::to_string(&change.payload)?;
+        if !tx.insert_change(device_id, centre_id, change, &payload, &at)? {
+            tx.quarantine(device_id, centre_id, change, STORED_BEFORE, &at)?;
+            rejected.push(Rejected { change_id: change.change_id, reason: STORED_BEFORE.into() });
+            continue;
+        }
         match change.op {
             Op::Upsert => {
                 let day = crate::report::report_day(&change.entity, &change.payload);
-                tx.upsert_record(device_id, centre_id, change, day.as_deref(), &at)?;
+                tx.upsert_record(device_id, centre_id, change, &payload, day.as_deref(), &at)?;
             }
             Op::Erase => {
                 tx.erase_record(device_id, centre_id, change, &at)?;

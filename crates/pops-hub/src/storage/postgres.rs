@@ -297,11 +297,19 @@ impl BatchTx for PgTx<'_, '_> {
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
-    fn insert_change(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, now: &str) -> Result<()> {
-        self.0.execute(
+    fn insert_change(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        c: &Change,
+        payload: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let stored = self.0.execute(
             "INSERT INTO changes (change_id, device_id, centre_id, seq, entity, entity_id, op, occurred_at,
                  user_id, schema_version, payload, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::timestamptz)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12::text::timestamptz)
+             ON CONFLICT (change_id) DO NOTHING",
             &[
                 &c.change_id,
                 &device_id,
@@ -313,11 +321,11 @@ impl BatchTx for PgTx<'_, '_> {
                 &c.occurred_at,
                 &c.user_id,
                 &c.schema_version,
-                &c.payload,
+                &payload,
                 &now,
             ],
         )?;
-        Ok(())
+        Ok(stored == 1)
     }
 
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
@@ -344,17 +352,18 @@ impl BatchTx for PgTx<'_, '_> {
         device_id: Uuid,
         centre_id: Uuid,
         c: &Change,
+        payload: &str,
         day: Option<&str>,
         now: &str,
     ) -> Result<()> {
         self.0.execute(
             "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at, day)
-             VALUES ($1, $2, $3, $4, $5, 'upsert', $6, $7::text::timestamptz, $8::text::date)
+             VALUES ($1, $2, $3, $4, $5, 'upsert', $6::text::jsonb, $7::text::timestamptz, $8::text::date)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
                  seq = excluded.seq, op = excluded.op, payload = excluded.payload,
                  updated_at = excluded.updated_at, day = excluded.day
              WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
-            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &c.payload, &now, &day],
+            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &payload, &now, &day],
         )?;
         Ok(())
     }

@@ -279,12 +279,20 @@ impl BatchTx for SqliteTx<'_, '_> {
             .optional()?)
     }
 
-    fn insert_change(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, now: &str) -> Result<()> {
-        self.0
+    fn insert_change(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        c: &Change,
+        payload: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let stored = self
+            .0
             .prepare_cached(
                 "INSERT INTO changes (change_id, device_id, centre_id, seq, entity, entity_id, op, occurred_at,
                      user_id, schema_version, payload, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (change_id) DO NOTHING",
             )?
             .execute(params![
                 c.change_id.to_string(),
@@ -297,10 +305,10 @@ impl BatchTx for SqliteTx<'_, '_> {
                 c.occurred_at,
                 c.user_id.to_string(),
                 c.schema_version,
-                serde_json::to_string(&c.payload)?,
+                payload,
                 now,
             ])?;
-        Ok(())
+        Ok(stored == 1)
     }
 
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
@@ -327,6 +335,7 @@ impl BatchTx for SqliteTx<'_, '_> {
         device_id: Uuid,
         centre_id: Uuid,
         c: &Change,
+        payload: &str,
         day: Option<&str>,
         now: &str,
     ) -> Result<()> {
@@ -345,7 +354,7 @@ impl BatchTx for SqliteTx<'_, '_> {
                 c.entity_id.to_string(),
                 device_id.to_string(),
                 c.seq,
-                serde_json::to_string(&c.payload)?,
+                payload,
                 now,
                 day,
             ])?;
