@@ -517,14 +517,27 @@ async fn an_upgraded_hub_gives_the_records_it_holds_their_report_day(db: &TestDb
     hub.api.push(&d, &upserts(1, vec![(entity::VISITS_SESSION, json(&s)), (entity::CHECK_IN, json(&p))])).await.reply();
     hub.stop().await;
     // Take the database back to schema 1, as a hub from before the office pages left it.
+    // (Schema 1 kept a copy of the payload in each record and had no report day or office keys.)
     if db.is_postgres() {
         db.pg_query("DROP TABLE office_keys");
+        db.pg_query("ALTER TABLE records ADD COLUMN payload JSONB");
+        db.pg_query("UPDATE records r SET payload = c.payload FROM changes c WHERE c.pos = r.pos");
+        db.pg_query("ALTER TABLE records ALTER COLUMN payload SET NOT NULL");
+        db.pg_query("ALTER TABLE records DROP COLUMN pos");
         db.pg_query("ALTER TABLE records DROP COLUMN day");
         db.pg_query("UPDATE hub_schema SET version = 1");
     } else {
         let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite://")).unwrap();
         conn.execute_batch(
-            "DROP TABLE office_keys; DROP INDEX records_by_day; ALTER TABLE records DROP COLUMN day;
+            "DROP TABLE office_keys;
+             CREATE TABLE records_v1 (
+                 centre_id TEXT NOT NULL REFERENCES centres (id), entity TEXT NOT NULL, entity_id TEXT NOT NULL,
+                 device_id TEXT NOT NULL REFERENCES devices (id), seq INTEGER NOT NULL, op TEXT NOT NULL,
+                 payload TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (centre_id, entity, entity_id));
+             INSERT INTO records_v1 SELECT r.centre_id, r.entity, r.entity_id, r.device_id, r.seq, r.op, c.payload,
+                 r.updated_at FROM records r JOIN changes c ON c.pos = r.pos;
+             DROP TABLE records;
+             ALTER TABLE records_v1 RENAME TO records;
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -536,4 +549,6 @@ async fn an_upgraded_hub_gives_the_records_it_holds_their_report_day(db: &TestDb
     assert_eq!(entities, [entity::CHECK_IN, entity::VISITS_SESSION]);
     assert!(storage.report_records("2026-12-01", "2026-12-31").unwrap().is_empty());
     assert!(storage.office_keys().unwrap().is_empty(), "the keys table is there");
+    let record = storage.centre_record(centre, entity::CHECK_IN, p.id).unwrap().expect("the record is kept");
+    assert_eq!(record, json(&p), "the record points at its latest change");
 }

@@ -23,8 +23,8 @@ pub(crate) trait BatchTx {
     fn stored_change(&mut self, change_id: Uuid) -> Result<Option<(Uuid, i64)>>;
     /// The `seq` and reason of the device's quarantined change with this `change_id`.
     fn quarantined_change(&mut self, device_id: Uuid, change_id: Uuid) -> Result<Option<(i64, String)>>;
-    /// Stores a change not seen before, `payload` being its payload as JSON text. Answers `false`,
-    /// storing nothing, when a change with its `change_id` is stored already.
+    /// Stores a change not seen before, `payload` being its payload as JSON text, and answers its
+    /// position; `None`, storing nothing, when a change with its `change_id` is stored already.
     fn insert_change(
         &mut self,
         device_id: Uuid,
@@ -32,10 +32,10 @@ pub(crate) trait BatchTx {
         change: &Change,
         payload: &str,
         now: &str,
-    ) -> Result<bool>;
+    ) -> Result<Option<i64>>;
     /// Keeps a refused change for head office (once per device and `change_id`).
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, reason: &str, now: &str) -> Result<()>;
-    /// The record takes the change's payload (`payload`, as JSON text) and `day` (its report day,
+    /// The record becomes the change stored at `pos`, with `day` (its report day,
     /// [`crate::report::report_day`]), unless the record already holds a newer change of the same
     /// device.
     fn upsert_record(
@@ -43,13 +43,14 @@ pub(crate) trait BatchTx {
         device_id: Uuid,
         centre_id: Uuid,
         change: &Change,
-        payload: &str,
+        pos: i64,
         day: Option<&str>,
         now: &str,
     ) -> Result<()>;
-    /// The record becomes the erase payload (a tombstone), and so does the payload of every stored
-    /// and quarantined change of that record at the centre.
-    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, now: &str) -> Result<()>;
+    /// The record becomes the erase stored at `pos` (its payload is the tombstone), and the
+    /// payload of every stored and quarantined change of that record at the centre becomes the
+    /// tombstone too.
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, pos: i64, now: &str) -> Result<()>;
     fn set_high_water(&mut self, device_id: Uuid, seq: i64) -> Result<()>;
     fn store_batch(&mut self, device_id: Uuid, batch_id: Uuid, hash: &str, reply: &str, now: &str) -> Result<()>;
 }
@@ -121,22 +122,22 @@ pub(crate) fn run_batch(
             rejected.push(Rejected { change_id: change.change_id, reason });
             continue;
         }
-        // The payload as text once, for the change and for the record. Storing the change is also
+        // The payload as text once. Storing the change is also
         // the look-up of its id: a `change_id` stored before (from another device or seq) stores
         // nothing and is refused.
         let payload = serde_json::to_string(&change.payload)?;
-        if !tx.insert_change(device_id, centre_id, change, &payload, &at)? {
+        let Some(pos) = tx.insert_change(device_id, centre_id, change, &payload, &at)? else {
             tx.quarantine(device_id, centre_id, change, STORED_BEFORE, &at)?;
             rejected.push(Rejected { change_id: change.change_id, reason: STORED_BEFORE.into() });
             continue;
-        }
+        };
         match change.op {
             Op::Upsert => {
                 let day = crate::report::report_day(&change.entity, &change.payload);
-                tx.upsert_record(device_id, centre_id, change, &payload, day.as_deref(), &at)?;
+                tx.upsert_record(device_id, centre_id, change, pos, day.as_deref(), &at)?;
             }
             Op::Erase => {
-                tx.erase_record(device_id, centre_id, change, &at)?;
+                tx.erase_record(device_id, centre_id, change, pos, &at)?;
                 effect.erased = true;
             }
         }

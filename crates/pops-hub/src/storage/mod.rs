@@ -183,8 +183,9 @@ pub trait Storage: Send + Sync {
     fn quarantined(&self, device_id: Uuid) -> Result<Vec<(Uuid, String)>>;
     /// The latest state the hub holds of one record of a centre (for an erased record, its tombstone).
     fn centre_record(&self, centre_id: Uuid, entity: &str, entity_id: Uuid) -> Result<Option<serde_json::Value>>;
-    /// Inserts `changes` for the device as plain multi-row inserts, with no checks, no records and
-    /// no high-water mark: the baseline a benchmark compares a batch against.
+    /// Inserts `changes` for the device as plain multi-row inserts, and their records with one
+    /// statement per chunk: the same rows a batch leaves, with no checks, no report day and no
+    /// high-water mark. The baseline a benchmark compares a batch against.
     fn bulk_insert_changes(&self, device_id: Uuid, changes: &[Change]) -> Result<()>;
 }
 

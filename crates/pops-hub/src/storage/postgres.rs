@@ -115,9 +115,14 @@ const STEPS: &[&str] = &[
         items BIGINT NOT NULL,
         PRIMARY KEY (dataset, version)
     );",
-    // 1 → 2: head office's page. Each record's report day (filled in for the records already
-    // held by `backfill_report_days`), and the access keys of the people who read the page.
-    "ALTER TABLE records ADD COLUMN day DATE;
+    // 1 → 2: head office's page. A record points at its latest change (`pos`) instead of holding
+    // a second copy of the payload, and keeps its report day (filled in for the records already
+    // held by `backfill_report_days`); the access keys of the people who read the page.
+    "ALTER TABLE records ADD COLUMN pos BIGINT REFERENCES changes (pos);
+    UPDATE records r SET pos = c.pos FROM changes c WHERE c.device_id = r.device_id AND c.seq = r.seq;
+    ALTER TABLE records ALTER COLUMN pos SET NOT NULL;
+    ALTER TABLE records DROP COLUMN payload;
+    ALTER TABLE records ADD COLUMN day DATE;
     CREATE INDEX records_by_day ON records (day) WHERE day IS NOT NULL;
     CREATE TABLE office_keys (
         id UUID PRIMARY KEY,
@@ -205,7 +210,11 @@ fn migrate(client: &mut postgres::Client) -> Result<()> {
 
 /// Gives every record already held its report day (schema step 2).
 fn backfill_report_days(tx: &mut Transaction<'_>) -> Result<()> {
-    let rows = tx.query("SELECT centre_id, entity, entity_id, payload FROM records WHERE op = 'upsert'", &[])?;
+    let rows = tx.query(
+        "SELECT r.centre_id, r.entity, r.entity_id, c.payload FROM records r JOIN changes c ON c.pos = r.pos
+         WHERE r.op = 'upsert'",
+        &[],
+    )?;
     for r in rows {
         let (centre, entity, id, payload): (Uuid, String, Uuid, serde_json::Value) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
@@ -304,12 +313,12 @@ impl BatchTx for PgTx<'_, '_> {
         c: &Change,
         payload: &str,
         now: &str,
-    ) -> Result<bool> {
-        let stored = self.0.execute(
+    ) -> Result<Option<i64>> {
+        let stored = self.0.query_opt(
             "INSERT INTO changes (change_id, device_id, centre_id, seq, entity, entity_id, op, occurred_at,
                  user_id, schema_version, payload, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12::text::timestamptz)
-             ON CONFLICT (change_id) DO NOTHING",
+             ON CONFLICT (change_id) DO NOTHING RETURNING pos",
             &[
                 &c.change_id,
                 &device_id,
@@ -325,7 +334,7 @@ impl BatchTx for PgTx<'_, '_> {
                 &now,
             ],
         )?;
-        Ok(stored == 1)
+        stored.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
@@ -352,30 +361,30 @@ impl BatchTx for PgTx<'_, '_> {
         device_id: Uuid,
         centre_id: Uuid,
         c: &Change,
-        payload: &str,
+        pos: i64,
         day: Option<&str>,
         now: &str,
     ) -> Result<()> {
         self.0.execute(
-            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at, day)
-             VALUES ($1, $2, $3, $4, $5, 'upsert', $6::text::jsonb, $7::text::timestamptz, $8::text::date)
+            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at, day)
+             VALUES ($1, $2, $3, $4, $5, 'upsert', $6, $7::text::timestamptz, $8::text::date)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                 seq = excluded.seq, op = excluded.op, payload = excluded.payload,
+                 seq = excluded.seq, op = excluded.op, pos = excluded.pos,
                  updated_at = excluded.updated_at, day = excluded.day
              WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
-            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &payload, &now, &day],
+            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &pos, &now, &day],
         )?;
         Ok(())
     }
 
-    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, now: &str) -> Result<()> {
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, pos: i64, now: &str) -> Result<()> {
         self.0.execute(
-            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at)
+            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'erase', $6, $7::text::timestamptz)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at,
+                 seq = excluded.seq, op = excluded.op, pos = excluded.pos, updated_at = excluded.updated_at,
                  day = NULL",
-            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &c.payload, &now],
+            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &pos, &now],
         )?;
         self.0.execute(
             "UPDATE changes SET payload = $4 WHERE centre_id = $1 AND entity = $2 AND entity_id = $3",
@@ -634,9 +643,10 @@ impl Storage for PgStorage {
                      o.n, o.oldest
                  FROM centres c
                  CROSS JOIN LATERAL (
-                     SELECT count(*) AS n, min(r.payload->>'received_at') AS oldest FROM records r
+                     SELECT count(*) AS n, min(x.payload->>'received_at') AS oldest
+                     FROM records r JOIN changes x ON x.pos = r.pos
                      WHERE r.centre_id = c.id AND r.entity = 'feedback' AND r.op = 'upsert'
-                         AND r.payload->>'kind' = 'complaint' AND r.payload->>'status' <> 'closed'
+                         AND x.payload->>'kind' = 'complaint' AND x.payload->>'status' <> 'closed'
                  ) o
                  ORDER BY c.name, c.id",
                 &[],
@@ -682,8 +692,8 @@ impl Storage for PgStorage {
     fn report_records(&self, first_day: &str, last_day: &str) -> Result<Vec<ReportRecord>> {
         self.with(|client| {
             let rows = client.query(
-                "SELECT centre_id, entity, payload FROM records
-                 WHERE day >= $1::text::date AND day <= $2::text::date AND op = 'upsert'",
+                "SELECT r.centre_id, r.entity, c.payload FROM records r JOIN changes c ON c.pos = r.pos
+                 WHERE r.day >= $1::text::date AND r.day <= $2::text::date AND r.op = 'upsert'",
                 &[&first_day, &last_day],
             )?;
             rows.iter()
@@ -778,7 +788,8 @@ impl Storage for PgStorage {
     fn centre_record(&self, centre_id: Uuid, entity: &str, entity_id: Uuid) -> Result<Option<serde_json::Value>> {
         self.with(|client| {
             let row = client.query_opt(
-                "SELECT payload FROM records WHERE centre_id = $1 AND entity = $2 AND entity_id = $3",
+                "SELECT c.payload FROM records r JOIN changes c ON c.pos = r.pos
+                 WHERE r.centre_id = $1 AND r.entity = $2 AND r.entity_id = $3",
                 &[&centre_id, &entity, &entity_id],
             )?;
             row.map(|r| Ok(r.try_get(0)?)).transpose()
@@ -831,6 +842,19 @@ impl Storage for PgStorage {
                 let mut all: Vec<&(dyn ToSql + Sync)> = vec![&device_id, &centre];
                 all.extend(values);
                 tx.execute(sql.as_str(), &all)?;
+                if let (Some(first), Some(last)) = (chunk.first(), chunk.last()) {
+                    // The same rows a batch leaves beside its changes (the report day aside).
+                    tx.execute(
+                        "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
+                         SELECT DISTINCT ON (entity, entity_id) centre_id, entity, entity_id, device_id, seq, op, pos,
+                             received_at
+                         FROM changes WHERE device_id = $1 AND seq BETWEEN $2 AND $3
+                         ORDER BY entity, entity_id, seq DESC
+                         ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
+                             seq = excluded.seq, op = excluded.op, pos = excluded.pos, updated_at = excluded.updated_at",
+                        &[&device_id, &first.seq, &last.seq],
+                    )?;
+                }
             }
             Ok(())
         })

@@ -109,9 +109,26 @@ const STEPS: &[&str] = &[
         items INTEGER NOT NULL,
         PRIMARY KEY (dataset, version)
     );",
-    // 1 → 2: head office's page. Each record's report day (filled in for the records already
-    // held by `backfill_report_days`), and the access keys of the people who read the page.
-    "ALTER TABLE records ADD COLUMN day TEXT;
+    // 1 → 2: head office's page. A record points at its latest change (`pos`) instead of holding
+    // a second copy of the payload, and keeps its report day (filled in for the records already
+    // held by `backfill_report_days`); the access keys of the people who read the page.
+    "CREATE TABLE records_new (
+        centre_id TEXT NOT NULL REFERENCES centres (id),
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        device_id TEXT NOT NULL REFERENCES devices (id),
+        seq INTEGER NOT NULL,
+        op TEXT NOT NULL,
+        pos INTEGER NOT NULL REFERENCES changes (pos),
+        updated_at TEXT NOT NULL,
+        day TEXT,
+        PRIMARY KEY (centre_id, entity, entity_id)
+    ) WITHOUT ROWID;
+    INSERT INTO records_new (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
+        SELECT r.centre_id, r.entity, r.entity_id, r.device_id, r.seq, r.op, c.pos, r.updated_at
+        FROM records r JOIN changes c ON c.device_id = r.device_id AND c.seq = r.seq;
+    DROP TABLE records;
+    ALTER TABLE records_new RENAME TO records;
     CREATE INDEX records_by_day ON records (day) WHERE day IS NOT NULL;
     CREATE TABLE office_keys (
         id TEXT PRIMARY KEY,
@@ -166,18 +183,24 @@ fn change_from(row: ChangeRow) -> Result<(i64, Change)> {
 
 /// Gives every record already held its report day (schema step 2).
 fn backfill_report_days(tx: &Transaction<'_>) -> Result<()> {
-    let mut stmt = tx.prepare("SELECT rowid, entity, payload FROM records WHERE op = 'upsert'")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut stmt = tx.prepare(
+        "SELECT r.centre_id, r.entity, r.entity_id, c.payload FROM records r JOIN changes c ON c.pos = r.pos
+         WHERE r.op = 'upsert'",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    })?;
     let mut days = Vec::new();
     for row in rows {
-        let (rowid, entity, payload) = row?;
+        let (centre, entity, id, payload) = row?;
         if let Some(day) = crate::report::report_day(&entity, &json(&payload)?) {
-            days.push((rowid, day));
+            days.push((centre, entity, id, day));
         }
     }
-    let mut update = tx.prepare("UPDATE records SET day = ?2 WHERE rowid = ?1")?;
-    for (rowid, day) in days {
-        update.execute(params![rowid, day])?;
+    let mut update =
+        tx.prepare("UPDATE records SET day = ?4 WHERE centre_id = ?1 AND entity = ?2 AND entity_id = ?3")?;
+    for (centre, entity, id, day) in days {
+        update.execute(params![centre, entity, id, day])?;
     }
     Ok(())
 }
@@ -286,7 +309,7 @@ impl BatchTx for SqliteTx<'_, '_> {
         c: &Change,
         payload: &str,
         now: &str,
-    ) -> Result<bool> {
+    ) -> Result<Option<i64>> {
         let stored = self
             .0
             .prepare_cached(
@@ -308,7 +331,7 @@ impl BatchTx for SqliteTx<'_, '_> {
                 payload,
                 now,
             ])?;
-        Ok(stored == 1)
+        Ok((stored == 1).then(|| self.0.last_insert_rowid()))
     }
 
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
@@ -335,16 +358,16 @@ impl BatchTx for SqliteTx<'_, '_> {
         device_id: Uuid,
         centre_id: Uuid,
         c: &Change,
-        payload: &str,
+        pos: i64,
         day: Option<&str>,
         now: &str,
     ) -> Result<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at, day)
+                "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at, day)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)
                  ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                     seq = excluded.seq, op = excluded.op, payload = excluded.payload,
+                     seq = excluded.seq, op = excluded.op, pos = excluded.pos,
                      updated_at = excluded.updated_at, day = excluded.day
                  WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
             )?
@@ -354,23 +377,23 @@ impl BatchTx for SqliteTx<'_, '_> {
                 c.entity_id.to_string(),
                 device_id.to_string(),
                 c.seq,
-                payload,
+                pos,
                 now,
                 day,
             ])?;
         Ok(())
     }
 
-    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, now: &str) -> Result<()> {
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, pos: i64, now: &str) -> Result<()> {
         let payload = serde_json::to_string(&c.payload)?;
         let (centre, entity_id) = (centre_id.to_string(), c.entity_id.to_string());
         self.0.execute(
-            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, payload, updated_at)
+            "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'erase', ?6, ?7)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
-                 seq = excluded.seq, op = excluded.op, payload = excluded.payload, updated_at = excluded.updated_at,
+                 seq = excluded.seq, op = excluded.op, pos = excluded.pos, updated_at = excluded.updated_at,
                  day = NULL",
-            params![centre, c.entity, entity_id, device_id.to_string(), c.seq, payload, now],
+            params![centre, c.entity, entity_id, device_id.to_string(), c.seq, pos, now],
         )?;
         self.0.execute(
             "UPDATE changes SET payload = ?4 WHERE centre_id = ?1 AND entity = ?2 AND entity_id = ?3",
@@ -649,13 +672,14 @@ impl Storage for SqliteStorage {
                  (SELECT count(*) FROM changes x WHERE x.centre_id = c.id),
                  (SELECT received_at FROM changes x WHERE x.centre_id = c.id ORDER BY pos DESC LIMIT 1),
                  (SELECT count(*) FROM quarantine q WHERE q.centre_id = c.id),
-                 (SELECT count(*) FROM records r WHERE r.centre_id = c.id AND r.entity = 'feedback'
-                      AND r.op = 'upsert' AND json_extract(r.payload, '$.kind') = 'complaint'
-                      AND json_extract(r.payload, '$.status') <> 'closed'),
-                 (SELECT min(json_extract(r.payload, '$.received_at')) FROM records r
+                 (SELECT count(*) FROM records r JOIN changes x ON x.pos = r.pos
                       WHERE r.centre_id = c.id AND r.entity = 'feedback' AND r.op = 'upsert'
-                      AND json_extract(r.payload, '$.kind') = 'complaint'
-                      AND json_extract(r.payload, '$.status') <> 'closed')
+                      AND json_extract(x.payload, '$.kind') = 'complaint'
+                      AND json_extract(x.payload, '$.status') <> 'closed'),
+                 (SELECT min(json_extract(x.payload, '$.received_at')) FROM records r JOIN changes x ON x.pos = r.pos
+                      WHERE r.centre_id = c.id AND r.entity = 'feedback' AND r.op = 'upsert'
+                      AND json_extract(x.payload, '$.kind') = 'complaint'
+                      AND json_extract(x.payload, '$.status') <> 'closed')
              FROM centres c ORDER BY c.name, c.id",
         )?;
         let rows = centres.query_map([], |r| {
@@ -714,7 +738,8 @@ impl Storage for SqliteStorage {
     fn report_records(&self, first_day: &str, last_day: &str) -> Result<Vec<ReportRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT centre_id, entity, payload FROM records WHERE day >= ?1 AND day <= ?2 AND op = 'upsert'",
+            "SELECT r.centre_id, r.entity, c.payload FROM records r JOIN changes c ON c.pos = r.pos
+             WHERE r.day >= ?1 AND r.day <= ?2 AND r.op = 'upsert'",
         )?;
         let rows = stmt.query_map([first_day, last_day], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
@@ -816,7 +841,8 @@ impl Storage for SqliteStorage {
         let payload: Option<String> = self
             .conn()
             .query_row(
-                "SELECT payload FROM records WHERE centre_id = ?1 AND entity = ?2 AND entity_id = ?3",
+                "SELECT c.payload FROM records r JOIN changes c ON c.pos = r.pos
+                 WHERE r.centre_id = ?1 AND r.entity = ?2 AND r.entity_id = ?3",
                 params![centre_id.to_string(), entity, entity_id.to_string()],
                 |r| r.get(0),
             )
@@ -870,11 +896,22 @@ impl Storage for SqliteStorage {
                     values.push(Box::new(now.clone()));
                 }
                 tx.execute(&sql, rusqlite::params_from_iter(values.iter()))?;
+                if let (Some(first), Some(last)) = (chunk.first(), chunk.last()) {
+                    tx.execute(BULK_RECORDS, params![device, first.seq, last.seq])?;
+                }
             }
             Ok(())
         })
     }
 }
+
+/// The records of the changes a bulk insert just stored, in one statement: the same rows a batch
+/// leaves beside its changes (the report day aside).
+const BULK_RECORDS: &str = "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
+     SELECT centre_id, entity, entity_id, device_id, seq, op, pos, received_at FROM changes
+     WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq
+     ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id, seq = excluded.seq,
+         op = excluded.op, pos = excluded.pos, updated_at = excluded.updated_at";
 
 /// A centre's name: 1 to 200 characters after trimming.
 pub(crate) fn check_centre_name(name: &str) -> Result<&str> {
