@@ -98,6 +98,42 @@ pub fn changes_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Ve
     Ok(out)
 }
 
+/// Changes after `after_seq` as they go to head office, oldest first, at most `limit`: each one's
+/// seq and its JSON, a [`Change`] field for field, written from the stored text without parsing
+/// it (the payload is kept as the JSON serde wrote; the rest are ids, numbers and words, written as
+/// JSON strings). [`changes_after`] reads the same rows as values.
+pub fn changes_json_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version, payload
+         FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![after_seq, limit])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let text = |i: usize| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+        let payload = text(8)?;
+        let mut json = Vec::with_capacity(payload.len() + 256);
+        let string = |json: &mut Vec<u8>, key: &str, i: usize| -> Result<()> {
+            json.extend_from_slice(key.as_bytes());
+            serde_json::to_writer(&mut *json, text(i)?)?;
+            Ok(())
+        };
+        string(&mut json, "{\"change_id\":", 1)?;
+        json.extend_from_slice(format!(",\"seq\":{seq}").as_bytes());
+        string(&mut json, ",\"entity\":", 2)?;
+        string(&mut json, ",\"entity_id\":", 3)?;
+        string(&mut json, ",\"op\":", 4)?;
+        string(&mut json, ",\"occurred_at\":", 5)?;
+        string(&mut json, ",\"user_id\":", 6)?;
+        json.extend_from_slice(format!(",\"schema_version\":{},\"payload\":", r.get::<_, i64>(7)?).as_bytes());
+        json.extend_from_slice(payload.as_bytes());
+        json.push(b'}');
+        out.push((seq, json));
+    }
+    Ok(out)
+}
+
 /// Makes every earlier change of one record a copy of its latest change (the same op and payload;
 /// ids, seqs, times and audit links stay): after a family's removal its earlier changes are all its
 /// tombstone, and a check-in whose lead name was cleared keeps no change that holds the name. Head

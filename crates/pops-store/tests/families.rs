@@ -562,3 +562,20 @@ fn a_removal_leaves_the_batch_out_as_it_went_and_scrubs_it_once_head_office_answ
     assert_eq!(common::count(&fx.store, "SELECT count(*) FROM outbox_scrub"), 0);
     assert!(fx.store.read(pops_store::audit::verify).unwrap().problem.is_none());
 }
+
+#[test]
+fn changes_go_to_head_office_as_their_stored_json_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fx = common::set_up(dir.path());
+    save(&mut fx, &["محمد علي", "שרה כהן", "Zoë 🌸 O'Brien-Nowak"]);
+    let values = fx.store.read(|c| outbox::changes_after(c, 0, 1000)).unwrap();
+    let texts = fx.store.read(|c| outbox::changes_json_after(c, 0, 1000)).unwrap();
+    assert_eq!(values.len(), texts.len());
+    for (value, (seq, json)) in values.iter().zip(&texts) {
+        assert_eq!(*seq, value.seq);
+        let read: pops_domain::change::Change = serde_json::from_slice(json).unwrap();
+        assert_eq!(&read, value, "{}", String::from_utf8_lossy(json));
+    }
+    let two = fx.store.read(|c| outbox::changes_json_after(c, 1, 2)).unwrap();
+    assert_eq!(two.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [2, 3]);
+}

@@ -13,7 +13,7 @@ use crate::{LiveStatus, Opener, RestoreError, SyncConfig, SyncError};
 use chrono::{DateTime, NaiveTime, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use pops_domain::sync::{Batch, MAX_BATCH_CHANGES, MAX_BATCH_JSON_BYTES, MAX_CHANGES_PAGE, dataset};
+use pops_domain::sync::{MAX_BATCH_CHANGES, MAX_BATCH_JSON_BYTES, MAX_CHANGES_PAGE, dataset};
 use pops_store::restore::{self, RestoreProgress};
 use pops_store::sync::{self as stored, Hub, PendingBatch};
 use pops_store::{Store, outbox};
@@ -599,43 +599,51 @@ fn build_batch(
     last: i64,
     limit: usize,
 ) -> Result<(PendingBatch, Vec<u8>), Failure> {
-    let encode =
-        |c: &pops_domain::change::Change| serde_json::to_vec(c).map_err(|e| Failure::from(pops_store::Error::from(e)));
+    // Each change's JSON comes straight from the stored text (`changes_json_after`), so a batch is
+    // built without parsing or serialising a payload.
     if let Some(p) = hub.pending.filter(|p| p.first_seq == from && p.last_seq <= last) {
-        let changes = store.read(|c| outbox::changes_after(c, from - 1, p.last_seq - from + 1))?;
-        let batch = Batch { batch_id: p.batch_id, first_seq: p.first_seq, last_seq: p.last_seq, changes };
-        if batch.check().is_ok() {
+        let changes = store.read(|c| outbox::changes_json_after(c, from - 1, p.last_seq - from + 1))?;
+        if numbered(from, &changes).is_ok() && changes.last().map(|(seq, _)| *seq) == Some(p.last_seq) {
             tracing::info!(first_seq = p.first_seq, last_seq = p.last_seq, "sending the pending batch again");
-            let encoded = batch.changes.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-            return Ok((p, batch_json(&p, &encoded)));
+            return Ok((p, batch_json(&p, changes.iter().map(|(_, json)| json))));
         }
     }
     let limit = limit.clamp(1, MAX_BATCH_CHANGES);
-    let candidates = store.read(|c| outbox::changes_after(c, from - 1, limit as i64))?;
+    let mut changes = store.read(|c| outbox::changes_json_after(c, from - 1, limit as i64))?;
     let mut size = ENVELOPE_BYTES;
-    let mut changes = Vec::with_capacity(candidates.len());
-    let mut encoded = Vec::with_capacity(candidates.len());
-    for change in candidates {
-        let json = encode(&change)?;
-        if !changes.is_empty() && size + json.len() + 1 > MAX_BATCH_JSON_BYTES {
-            break;
-        }
-        size += json.len() + 1;
-        changes.push(change);
-        encoded.push(json);
-    }
+    let fits = changes
+        .iter()
+        .position(|(_, json)| {
+            size += json.len() + 1;
+            size > MAX_BATCH_JSON_BYTES
+        })
+        .unwrap_or(changes.len())
+        .max(1);
+    changes.truncate(fits);
+    numbered(from, &changes).map_err(|e| SyncError::Store(format!("the outbox cannot be sent as it is: {e}")))?;
     let last_seq = from + changes.len() as i64 - 1;
-    let batch = Batch { batch_id: Uuid::now_v7(), first_seq: from, last_seq, changes };
-    batch.check().map_err(|e| SyncError::Store(format!("the outbox cannot be sent as it is: {e}")))?;
-    let pending = PendingBatch { batch_id: batch.batch_id, first_seq: from, last_seq };
+    let pending = PendingBatch { batch_id: Uuid::now_v7(), first_seq: from, last_seq };
     store.write(None, Utc::now(), |w| stored::begin_batch(w, &pending))?;
-    Ok((pending, batch_json(&pending, &encoded)))
+    Ok((pending, batch_json(&pending, changes.iter().map(|(_, json)| json))))
 }
 
-/// A batch's JSON (`Batch`'s fields, in its order) from its changes already encoded: each change
-/// is serialised once, both to see whether it fits and to be sent.
-fn batch_json(batch: &PendingBatch, changes: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ENVELOPE_BYTES + changes.iter().map(|c| c.len() + 1).sum::<usize>());
+/// Whether `changes` are one to [`MAX_BATCH_CHANGES`] changes numbered `from`, `from + 1`, …: a
+/// batch the hub will take (`Batch::check`).
+fn numbered(from: i64, changes: &[(i64, Vec<u8>)]) -> Result<(), String> {
+    if changes.is_empty() || changes.len() > MAX_BATCH_CHANGES {
+        return Err(format!("a batch holds 1 to {MAX_BATCH_CHANGES} changes"));
+    }
+    for (i, (seq, _)) in changes.iter().enumerate() {
+        if *seq != from + i as i64 {
+            return Err(format!("change {} has seq {seq} where {} was expected", i + 1, from + i as i64));
+        }
+    }
+    Ok(())
+}
+
+/// A batch's JSON (`Batch`'s fields, in its order) from its changes' JSON.
+fn batch_json<'a>(batch: &PendingBatch, changes: impl Iterator<Item = &'a Vec<u8>> + Clone) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ENVELOPE_BYTES + changes.clone().map(|c| c.len() + 1).sum::<usize>());
     out.extend_from_slice(
         format!(
             "{{\"batch_id\":\"{}\",\"first_seq\":{},\"last_seq\":{},\"changes\":[",
@@ -643,7 +651,7 @@ fn batch_json(batch: &PendingBatch, changes: &[Vec<u8>]) -> Vec<u8> {
         )
         .as_bytes(),
     );
-    for (i, change) in changes.iter().enumerate() {
+    for (i, change) in changes.enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -689,6 +697,7 @@ async fn pull_reference(client: &HubClient, address: &HubAddress, hub: &Hub, sto
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use pops_domain::sync::Batch;
 
     #[test]
     fn a_batch_put_together_from_its_encoded_changes_is_the_batch_as_json() {
@@ -708,6 +717,6 @@ mod tests {
         let pending = PendingBatch { batch_id: Uuid::now_v7(), first_seq: 5, last_seq: 7 };
         let encoded: Vec<Vec<u8>> = changes.iter().map(|c| serde_json::to_vec(c).unwrap()).collect();
         let batch = Batch { batch_id: pending.batch_id, first_seq: 5, last_seq: 7, changes };
-        assert_eq!(batch_json(&pending, &encoded), serde_json::to_vec(&batch).unwrap());
+        assert_eq!(batch_json(&pending, encoded.iter()), serde_json::to_vec(&batch).unwrap());
     }
 }
