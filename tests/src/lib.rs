@@ -132,6 +132,12 @@ impl Harness {
         self.start_binary(&app_binary(), data_dir, extra_args).await
     }
 
+    /// A browser (WebKitGTK's MiniBrowser, the app window's engine) on this harness's display,
+    /// for web pages that are not the app's ([`AppSession::start_browser`]).
+    pub async fn start_browser(&self) -> AppSession {
+        AppSession::start_browser(&self.driver.url(), &self.artifacts).await
+    }
+
     /// Like [`Harness::start`], with another program in place of the app.
     pub async fn start_binary(&self, application: &Path, data_dir: &Path, extra_args: &[&str]) -> AppSession {
         self.started

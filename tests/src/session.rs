@@ -34,6 +34,9 @@ pub struct AppSession {
     application: PathBuf,
     data_dir: PathBuf,
     artifacts: PathBuf,
+    /// A web browser (WebKitGTK's MiniBrowser) rather than the app: it has no data directory and
+    /// no lock, and ends with its session.
+    browser: bool,
 }
 
 impl AppSession {
@@ -55,32 +58,28 @@ impl AppSession {
         }
         let mut args = vec![Value::from("--data-dir"), Value::from(data_dir.to_string_lossy())];
         args.extend(extra_args.iter().map(|a| Value::from(*a)));
-        let mut capabilities = serde_json::Map::new();
-        capabilities
-            .insert("tauri:options".to_string(), json!({ "application": application.to_string_lossy(), "args": args }));
-        // No pooled connections: when a test panics, thirtyfour ends the session from `Drop` on a
-        // runtime of its own with a clone of this client, and a connection pooled by the test's
-        // (now blocked) runtime would hang that request until it times out.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .expect("build an HTTP client");
-        let driver =
-            WebDriver::builder(server_url, Capabilities::from(capabilities)).client(client).await.unwrap_or_else(|e| {
-                panic!(
-                    "could not start {} through tauri-driver at {server_url}: {e}\n\
-                     (the driver's and the app's own output is in {})",
-                    application.display(),
-                    artifacts.join("driver.log").display()
-                )
-            });
+        let driver = new_session(server_url, application, args, artifacts).await;
         AppSession {
             driver,
             application: application.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
             artifacts: artifacts.to_path_buf(),
+            browser: false,
+        }
+    }
+
+    /// A session on WebKitGTK's MiniBrowser (the engine the app's window uses), started by the
+    /// tauri-driver at `server_url` in automation mode, for web pages that are not the app's:
+    /// head office's pages on the hub. The same helpers work on it; [`AppSession::quit`] closes it.
+    pub async fn start_browser(server_url: &str, artifacts: &Path) -> AppSession {
+        let browser = minibrowser();
+        let driver = new_session(server_url, &browser, vec![Value::from("--automation")], artifacts).await;
+        AppSession {
+            driver,
+            application: browser,
+            data_dir: PathBuf::new(),
+            artifacts: artifacts.to_path_buf(),
+            browser: true,
         }
     }
 
@@ -263,9 +262,12 @@ impl AppSession {
     /// Ends the session and waits for the app to exit, so the same data directory can be
     /// opened again by the next [`AppSession`].
     pub async fn quit(self) {
-        let AppSession { driver, application, data_dir: data_path, .. } = self;
+        let AppSession { driver, application, data_dir: data_path, browser, .. } = self;
         if let Err(e) = driver.quit().await {
             panic!("could not end the app's WebDriver session: {e}");
+        }
+        if browser {
+            return;
         }
         let data_dir = data_path.to_string_lossy().into_owned();
         let is_this_app = |argv: &[String]| process::is_app(argv, &application, &data_dir);
@@ -337,4 +339,45 @@ async fn find(driver: &WebDriver, css: &str) -> Result<WebElement, String> {
 async fn centre(driver: &WebDriver, element: &WebElement) {
     let Ok(arg) = element.to_json() else { return };
     let _ = driver.execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", vec![arg]).await;
+}
+
+/// A WebDriver session on the tauri-driver at `server_url`, which starts `application` with `args`.
+async fn new_session(server_url: &str, application: &Path, args: Vec<Value>, artifacts: &Path) -> WebDriver {
+    let mut capabilities = serde_json::Map::new();
+    capabilities
+        .insert("tauri:options".to_string(), json!({ "application": application.to_string_lossy(), "args": args }));
+    // No pooled connections: when a test panics, thirtyfour ends the session from `Drop` on a
+    // runtime of its own with a clone of this client, and a connection pooled by the test's
+    // (now blocked) runtime would hang that request until it times out.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("build an HTTP client");
+    WebDriver::builder(server_url, Capabilities::from(capabilities)).client(client).await.unwrap_or_else(|e| {
+        panic!(
+            "could not start {} through tauri-driver at {server_url}: {e}\n\
+             (the driver's and the app's own output is in {})",
+            application.display(),
+            artifacts.join("driver.log").display()
+        )
+    })
+}
+
+/// WebKitGTK's MiniBrowser: `POPS_MINIBROWSER`, else where Debian's libwebkit2gtk-4.1-0 puts it.
+pub fn minibrowser() -> PathBuf {
+    if let Some(path) = std::env::var_os("POPS_MINIBROWSER").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let found = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+        .iter()
+        .map(|triple| PathBuf::from(format!("/usr/lib/{triple}/webkit2gtk-4.1/MiniBrowser")))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "WebKitGTK's MiniBrowser was not found: install libwebkit2gtk-4.1-0 (`cargo xtask test` \
+             does), or set POPS_MINIBROWSER to its path"
+        )
+    })
 }

@@ -38,9 +38,16 @@ struct AppState {
     limiter: Arc<EnrolLimiter>,
 }
 
-/// The hub's routes over `storage`. Serve it with connect info (`SocketAddr`) so the enrolment
-/// brake can tell clients apart; without it all clients share one brake.
+/// The hub's routes over `storage`, served as plain HTTP. Serve it with connect info
+/// (`SocketAddr`) so the enrolment brake can tell clients apart; without it all clients share one
+/// brake.
 pub fn router(storage: Arc<dyn Storage>) -> Router {
+    router_for(storage, false)
+}
+
+/// [`router`], saying whether the hub serves it over HTTPS itself (head office's session cookie is
+/// then `Secure`).
+pub fn router_for(storage: Arc<dyn Storage>, tls: bool) -> Router {
     let state = AppState { storage: storage.clone(), limiter: Arc::new(EnrolLimiter::default()) };
     Router::new()
         .route("/v1/health", get(health))
@@ -50,7 +57,7 @@ pub fn router(storage: Arc<dyn Storage>) -> Router {
         .route("/v1/devices/{device_id}/changes", get(changes))
         .route("/v1/reference/{dataset}", get(reference))
         .with_state(state)
-        .merge(crate::office::routes(storage))
+        .merge(crate::office::routes(storage, tls))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Bodies are read by `read_body`, with the hub's own cap and a 413 problem.

@@ -83,7 +83,7 @@ pub async fn serve_tls(
     tls: Arc<rustls::ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = router(storage).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router_for(storage, true).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let signal = handle.clone();
     tokio::spawn(async move {

@@ -4,8 +4,8 @@
 //! no page carries a name, a note or a payload.
 //!
 //! Access is by an *office key* that `pops-hub office-key add` makes (only its hash is stored).
-//! Signing in swaps the key for a session cookie (`__Host-`, `Secure`, `HttpOnly`,
-//! `SameSite=Strict`) that lasts 30 minutes from the last page and 12 hours at most; sessions live
+//! Signing in swaps the key for a session cookie (`HttpOnly`, `SameSite=Strict`; over HTTPS also
+//! `__Host-` and `Secure`) that lasts 30 minutes from the last page and 12 hours at most; sessions live
 //! in the hub's memory, and a revoked key ends its sessions at the next page. Wrong keys meet the
 //! same brake as wrong enrolment codes. Every page is sent with a strict Content-Security-Policy,
 //! `no-store`, and a referrer only to the hub itself.
@@ -34,9 +34,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-/// The session cookie's name. `__Host-` makes browsers insist on `Secure`, `Path=/` and no
-/// `Domain`, so no other site or subdomain can plant or read it.
+/// The session cookie's name when the hub serves HTTPS. `__Host-` makes browsers insist on
+/// `Secure`, `Path=/` and no `Domain`, so no other site or subdomain can plant or read it.
 pub const COOKIE_NAME: &str = "__Host-pops-office";
+/// The session cookie's name when the hub serves plain HTTP, which it does only on loopback: a
+/// `Secure` cookie there is dropped by WebKit browsers (Safari and GNOME Web), so that cookie
+/// goes without `Secure` and so without the prefix that demands it.
+pub const LOOPBACK_COOKIE_NAME: &str = "pops-office";
 /// A session ends this long after its last page.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 /// A session ends this long after signing in, however busy.
@@ -112,14 +116,43 @@ pub(crate) struct OfficeState {
     storage: Arc<dyn Storage>,
     sessions: Arc<OfficeSessions>,
     limiter: Arc<EnrolLimiter>,
+    /// The hub serves HTTPS itself: the cookie is `__Host-` and `Secure`.
+    tls: bool,
 }
 
-/// The routes under `/office`.
-pub(crate) fn routes(storage: Arc<dyn Storage>) -> Router {
+impl OfficeState {
+    fn cookie_name(&self) -> &'static str {
+        if self.tls { COOKIE_NAME } else { LOOPBACK_COOKIE_NAME }
+    }
+
+    fn cookie_header(&self, value: &str, max_age: u64) -> HeaderValue {
+        let secure = if self.tls { " Secure;" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{}={value}; Path=/;{secure} HttpOnly; SameSite=Strict; Max-Age={max_age}",
+            self.cookie_name()
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("pops-office=; Path=/; HttpOnly; Max-Age=0"))
+    }
+
+    fn session_cookie(&self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.cookie_name())
+            .map(|(_, value)| value.trim().to_string())
+    }
+}
+
+/// The routes under `/office`; `tls` when the hub itself serves HTTPS.
+pub(crate) fn routes(storage: Arc<dyn Storage>, tls: bool) -> Router {
     let state = OfficeState {
         storage,
         sessions: Arc::new(OfficeSessions::default()),
         limiter: Arc::new(EnrolLimiter::default()),
+        tls,
     };
     Router::new()
         .route("/office", get(centres_page))
@@ -243,20 +276,9 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim().to_string())
-}
-
 /// The signed-in person, or the sign-in page to answer with instead.
 async fn signed_in(st: &OfficeState, headers: &HeaderMap, next: &str) -> Result<Session, Response> {
-    let session = session_cookie(headers).and_then(|c| st.sessions.touch(&c, Instant::now()));
+    let session = st.session_cookie(headers).and_then(|c| st.sessions.touch(&c, Instant::now()));
     let Some(session) = session else {
         return Err(sign_in_page(StatusCode::UNAUTHORIZED, None, next));
     };
@@ -331,13 +353,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-fn cookie_header(value: &str, max_age: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("__Host-pops-office=; Path=/; Secure; HttpOnly; Max-Age=0"))
-}
-
 async fn sign_in(State(st): State<OfficeState>, request: Request) -> Response {
     let from = request
         .extensions()
@@ -388,7 +403,7 @@ async fn sign_in(State(st): State<OfficeState>, request: Request) -> Response {
     };
     tracing::info!(key_id = %office_key.id, "office sign-in");
     let mut r = see_other(&next);
-    r.headers_mut().insert(SET_COOKIE, cookie_header(&cookie, LONGEST.as_secs()));
+    r.headers_mut().insert(SET_COOKIE, st.cookie_header(&cookie, LONGEST.as_secs()));
     r
 }
 
@@ -404,11 +419,11 @@ async fn sign_out(State(st): State<OfficeState>, headers: HeaderMap, _body: Byte
             ),
         );
     }
-    if let Some(cookie) = session_cookie(&headers) {
+    if let Some(cookie) = st.session_cookie(&headers) {
         st.sessions.end(&cookie);
     }
     let mut r = see_other("/office");
-    r.headers_mut().insert(SET_COOKIE, cookie_header("", 0));
+    r.headers_mut().insert(SET_COOKIE, st.cookie_header("", 0));
     r
 }
 

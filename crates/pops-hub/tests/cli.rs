@@ -256,6 +256,25 @@ async fn serve_answers_over_tls_with_a_certificate_and_key(db: &TestDb) {
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({"status": "ok"}));
 
+    // Over HTTPS, head office's session cookie is `__Host-` and `Secure`.
+    let (_, office_key) = pops_hub::open(&db.url).unwrap().add_office_key("Reports team", chrono::Utc::now()).unwrap();
+    let tcp = tokio::net::TcpStream::connect(&served.addr).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    let form = format!("key={office_key}");
+    let request = format!(
+        "POST /office/sign-in HTTP/1.1\r\nHost: localhost\r\nOrigin: https://localhost\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tls.read_to_end(&mut raw).await.unwrap();
+    let r = common::raw_reply("POST", "/office/sign-in", &raw);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let cookie = r.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("__Host-pops-office=") && cookie.contains("; Secure;"), "{cookie}");
+
     // Plain HTTP to the TLS port gets nowhere.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let plain = reqwest::Client::new().get(format!("http://{}/v1/health", served.addr)).send().await;
