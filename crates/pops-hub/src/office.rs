@@ -304,14 +304,19 @@ fn safe_next(next: &str) -> &str {
     if ok { next } else { "/office" }
 }
 
+/// The GOV.UK error summary at the top of a page: the problem, linked to its field.
+fn error_summary(field: &str, words: &str) -> Markup {
+    html! {
+        div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+            h2 #error-summary-title { "There is a problem" }
+            ul { li { a href=(field) { (words) } } }
+        }
+    }
+}
+
 fn sign_in_page(status: StatusCode, error: Option<&str>, next: &str) -> Response {
     let body = html! {
-        @if let Some(error) = error {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                h2 #error-summary-title { "There is a problem" }
-                ul { li { a href="#key" { (error) } } }
-            }
-        }
+        @if let Some(error) = error { (error_summary("#key", error)) }
         h1 { "Sign in to head office" }
         p { "Every centre's laptops, their changes and the monthly report. Use the access key head office's administrator gave you." }
         form method="post" action="/office/sign-in" novalidate {
@@ -655,6 +660,16 @@ fn month_form(typed: &str, error: Option<&str>) -> Markup {
     }
 }
 
+/// The report page with the problem with the month typed, at its field and summed up at the top.
+fn month_refused(who: &Session, typed: &str, words: &str) -> Response {
+    let body = html! {
+        (error_summary("#month", words))
+        h1 { "Monthly report" }
+        (month_form(typed, Some(words)))
+    };
+    page(StatusCode::BAD_REQUEST, layout("Monthly report", Some(&who.name), "/office/report", body))
+}
+
 async fn report_page(State(st): State<OfficeState>, headers: HeaderMap, query: QueryPairs) -> Response {
     let (typed, month) = asked_month(&query);
     let who = match signed_in(&st, &headers, "/office/report").await {
@@ -663,17 +678,7 @@ async fn report_page(State(st): State<OfficeState>, headers: HeaderMap, query: Q
     };
     let month = match month {
         Ok(m) => m,
-        Err(words) => {
-            let body = html! {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                    h2 #error-summary-title { "There is a problem" }
-                    ul { li { a href="#month" { (words) } } }
-                }
-                h1 { "Monthly report" }
-                (month_form(&typed, Some(&words)))
-            };
-            return page(StatusCode::BAD_REQUEST, layout("Monthly report", Some(&who.name), "/office/report", body));
-        }
+        Err(words) => return month_refused(&who, &typed, &words),
     };
     let report = match month_report(&st, month).await {
         Ok(r) => r,
@@ -723,17 +728,14 @@ async fn report_page(State(st): State<OfficeState>, headers: HeaderMap, query: Q
 }
 
 async fn report_csv(State(st): State<OfficeState>, headers: HeaderMap, query: QueryPairs) -> Response {
-    let (_, month) = asked_month(&query);
+    let (typed, month) = asked_month(&query);
     let who = match signed_in(&st, &headers, "/office/report").await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let month = match month {
         Ok(m) => m,
-        Err(words) => {
-            let body = html! { h1 { "Monthly report" } p.error-message { (words) } (month_form("", Some(&words))) };
-            return page(StatusCode::BAD_REQUEST, layout("Monthly report", Some(&who.name), "/office/report", body));
-        }
+        Err(words) => return month_refused(&who, &typed, &words),
     };
     let report = match month_report(&st, month).await {
         Ok(r) => r,
