@@ -254,11 +254,16 @@ pub fn mark_sent(w: &Writer<'_>, first_seq: i64, last_seq: i64) -> Result<usize>
 fn ack_through(w: &Writer<'_>, through: i64) -> Result<usize> {
     let through = through.min(last_seq(w.tx())?).max(0);
     let now = stamp(w.now());
+    // Every row up to the stored mark is acknowledged already (the mark is only ever set here, after
+    // acknowledging up to it, or moved back), so only the rows after it are looked at: without
+    // that bound each reply would read the whole outbox.
+    let before: i64 = row(w.tx(), "SELECT acked_through_seq FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
     // A change head office holds has been sent, whether or not its batch's reply arrived.
     let acked = exec(
         w.tx(),
-        "UPDATE outbox SET acked_at = ?1, sent_at = COALESCE(sent_at, ?1) WHERE seq <= ?2 AND acked_at IS NULL",
-        params![now, through],
+        "UPDATE outbox SET acked_at = ?1, sent_at = COALESCE(sent_at, ?1)
+         WHERE seq > ?2 AND seq <= ?3 AND acked_at IS NULL",
+        params![now, before, through],
     )?;
     exec(w.tx(), "UPDATE sync_state SET acked_through_seq = ?1 WHERE id = 1", [through])?;
     Ok(acked)
