@@ -181,12 +181,13 @@ fn a_batch_without_an_answer_is_sent_again_as_it_was_and_shows_as_sent_meanwhile
     syncer.enrol(&url, "ABCD-EFGH-JKLM").unwrap();
 
     // Gone out, no answer yet: the records show as sent, and the error says why in plain words.
-    let states = wait_for("the records to show as sent", Duration::from_secs(30), || {
+    // (The rows are marked sent as the request fails, and the error is kept a moment later.)
+    let (states, words) = wait_for("the records to show as sent, with the error", Duration::from_secs(30), || {
         let states = laptop.states(&ids);
-        ids.iter().all(|id| states[id] == RecordState::Sent).then_some(states)
+        let words = laptop.status().last_error?;
+        ids.iter().all(|id| states[id] == RecordState::Sent).then_some((states, words))
     });
     assert_eq!(states.len(), 5);
-    let words = laptop.status().last_error.unwrap();
     assert!(words == SyncError::TimedOut.to_string() || words == SyncError::Busy.to_string(), "{words}");
     assert!(!laptop.status().safe_to_shut);
     drained(&laptop);

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use pops_domain::change::{Change, Op};
 use pops_domain::sync::{Batch, BatchReply, Rejected, check_change, check_reference_item};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// The reads and writes a batch needs, inside one transaction.
@@ -23,28 +23,28 @@ pub(crate) trait BatchTx {
     fn stored_change(&mut self, change_id: Uuid) -> Result<Option<(Uuid, i64)>>;
     /// The `seq` and reason of the device's quarantined change with this `change_id`.
     fn quarantined_change(&mut self, device_id: Uuid, change_id: Uuid) -> Result<Option<(i64, String)>>;
-    /// Stores a change not seen before, `payload` being its payload as JSON text, and answers its
-    /// position; `None`, storing nothing, when a change with its `change_id` is stored already.
-    fn insert_change(
+    /// Which of `ids` are stored already (under any device).
+    fn existing_changes(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>>;
+    /// Stores changes not seen before, each with its payload as JSON text, in as few statements
+    /// as the database takes; answers each stored change's position by its `change_id` (a change
+    /// whose id turned out to be stored already is left out).
+    fn insert_changes(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        change: &Change,
-        payload: &str,
+        rows: &[(&Change, String)],
         now: &str,
-    ) -> Result<Option<i64>>;
+    ) -> Result<HashMap<Uuid, i64>>;
     /// Keeps a refused change for head office (once per device and `change_id`).
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, reason: &str, now: &str) -> Result<()>;
-    /// The record becomes the change stored at `pos`, with `day` (its report day,
+    /// Each record becomes its change stored at `pos`, with `day` (its report day,
     /// [`crate::report::report_day`]), unless the record already holds a newer change of the same
-    /// device.
-    fn upsert_record(
+    /// device. `rows` are in seq order and name each record at most once.
+    fn upsert_records(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        change: &Change,
-        pos: i64,
-        day: Option<&str>,
+        rows: &[(&Change, i64, Option<String>)],
         now: &str,
     ) -> Result<()>;
     /// The record becomes the erase stored at `pos` (its payload is the tombstone), and the
@@ -86,6 +86,12 @@ pub(crate) fn run_batch(
     let at = rfc3339(now);
     let mut rejected = Vec::new();
     let mut seen_in_batch = HashSet::new();
+    // The new changes' ids stored already, found in one look-up for the whole batch.
+    let new_ids: Vec<Uuid> = batch.changes.iter().filter(|c| c.seq > high_water).map(|c| c.change_id).collect();
+    let stored_before = if new_ids.is_empty() { HashSet::new() } else { tx.existing_changes(&new_ids)? };
+    // New upserts wait here and are written together: their changes, then their records. An
+    // erase writes them first, so that it scrubs every earlier change of its record.
+    let mut waiting: Vec<(&Change, String)> = Vec::new();
     for change in &batch.changes {
         let again_in_batch = !seen_in_batch.insert(change.change_id);
         if change.seq <= high_water {
@@ -114,7 +120,7 @@ pub(crate) fn run_batch(
         const STORED_BEFORE: &str = "this change_id was stored before for a different change";
         let problem = match check_change(change) {
             Err(reason) => Some(reason),
-            Ok(()) if again_in_batch => Some(STORED_BEFORE.to_string()),
+            Ok(()) if again_in_batch || stored_before.contains(&change.change_id) => Some(STORED_BEFORE.to_string()),
             Ok(()) => None,
         };
         if let Some(reason) = problem {
@@ -122,27 +128,22 @@ pub(crate) fn run_batch(
             rejected.push(Rejected { change_id: change.change_id, reason });
             continue;
         }
-        // The payload as text once. Storing the change is also
-        // the look-up of its id: a `change_id` stored before (from another device or seq) stores
-        // nothing and is refused.
+        // The payload as text once, for the change's row.
         let payload = serde_json::to_string(&change.payload)?;
-        let Some(pos) = tx.insert_change(device_id, centre_id, change, &payload, &at)? else {
-            tx.quarantine(device_id, centre_id, change, STORED_BEFORE, &at)?;
-            rejected.push(Rejected { change_id: change.change_id, reason: STORED_BEFORE.into() });
-            continue;
-        };
         match change.op {
-            Op::Upsert => {
-                let day = crate::report::report_day(&change.entity, &change.payload);
-                tx.upsert_record(device_id, centre_id, change, pos, day.as_deref(), &at)?;
-            }
+            Op::Upsert => waiting.push((change, payload)),
             Op::Erase => {
+                effect.stored += write_upserts(tx, device_id, centre_id, &mut waiting, &at)?;
+                let stored = tx.insert_changes(device_id, centre_id, &[(change, payload)], &at)?;
+                let pos =
+                    *stored.get(&change.change_id).ok_or_else(|| Error::Database("an erase was not stored".into()))?;
                 tx.erase_record(device_id, centre_id, change, pos, &at)?;
                 effect.erased = true;
+                effect.stored += 1;
             }
         }
-        effect.stored += 1;
     }
+    effect.stored += write_upserts(tx, device_id, centre_id, &mut waiting, &at)?;
     let acked = high_water.max(batch.last_seq);
     if acked != high_water {
         tx.set_high_water(device_id, acked)?;
@@ -150,6 +151,41 @@ pub(crate) fn run_batch(
     let reply = serde_json::to_string(&BatchReply { acked_through_seq: acked, rejected, server_time: at.clone() })?;
     tx.store_batch(device_id, batch.batch_id, hash, &reply, &at)?;
     Ok((PushOutcome::Reply(reply), effect))
+}
+
+/// Writes the upserts waiting (new, checked, in seq order): their changes, then each record at the
+/// latest of its changes. Answers how many were stored, and leaves `waiting` empty.
+fn write_upserts(
+    tx: &mut dyn BatchTx,
+    device_id: Uuid,
+    centre_id: Uuid,
+    waiting: &mut Vec<(&Change, String)>,
+    at: &str,
+) -> Result<usize> {
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let stored = tx.insert_changes(device_id, centre_id, waiting, at)?;
+    if stored.len() != waiting.len() {
+        // Each id was looked up first and the batch holds it once, in one transaction.
+        return Err(Error::Database(format!("{} of {} new changes were stored", stored.len(), waiting.len())));
+    }
+    // The latest change of each record, in seq order.
+    let mut latest: HashMap<(&str, Uuid), usize> = HashMap::new();
+    for (i, (c, _)) in waiting.iter().enumerate() {
+        latest.insert((c.entity.as_str(), c.entity_id), i);
+    }
+    let mut records: Vec<(&Change, i64, Option<String>)> = Vec::with_capacity(latest.len());
+    for (i, (c, _)) in waiting.iter().enumerate() {
+        if latest.get(&(c.entity.as_str(), c.entity_id)) == Some(&i) {
+            let pos = stored[&c.change_id];
+            records.push((c, pos, crate::report::report_day(&c.entity, &c.payload)));
+        }
+    }
+    tx.upsert_records(device_id, centre_id, &records, at)?;
+    let n = waiting.len();
+    waiting.clear();
+    Ok(n)
 }
 
 /// The reads and writes an import needs, inside one transaction.

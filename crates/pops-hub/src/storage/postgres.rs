@@ -20,6 +20,7 @@ use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferenceEntry, Reference
 use postgres::types::ToSql;
 use postgres::{NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -306,35 +307,56 @@ impl BatchTx for PgTx<'_, '_> {
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
-    fn insert_change(
+    fn existing_changes(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+        let rows = self.0.query("SELECT change_id FROM changes WHERE change_id = ANY($1)", &[&ids])?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    fn insert_changes(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        c: &Change,
-        payload: &str,
+        rows: &[(&Change, String)],
         now: &str,
-    ) -> Result<Option<i64>> {
-        let stored = self.0.query_opt(
+    ) -> Result<HashMap<Uuid, i64>> {
+        // One statement for the whole run: the rows go as arrays, one per column, and are stored in
+        // their order (so their positions follow their seqs).
+        let ids: Vec<Uuid> = rows.iter().map(|(c, _)| c.change_id).collect();
+        let seqs: Vec<i64> = rows.iter().map(|(c, _)| c.seq).collect();
+        let entities: Vec<&str> = rows.iter().map(|(c, _)| c.entity.as_str()).collect();
+        let entity_ids: Vec<Uuid> = rows.iter().map(|(c, _)| c.entity_id).collect();
+        let ops: Vec<&str> = rows.iter().map(|(c, _)| c.op.as_str()).collect();
+        let occurred: Vec<&str> = rows.iter().map(|(c, _)| c.occurred_at.as_str()).collect();
+        let users: Vec<Uuid> = rows.iter().map(|(c, _)| c.user_id).collect();
+        let versions: Vec<i64> = rows.iter().map(|(c, _)| c.schema_version).collect();
+        let payloads: Vec<&str> = rows.iter().map(|(_, p)| p.as_str()).collect();
+        let stored = self.0.query(
             "INSERT INTO changes (change_id, device_id, centre_id, seq, entity, entity_id, op, occurred_at,
                  user_id, schema_version, payload, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12::text::timestamptz)
-             ON CONFLICT (change_id) DO NOTHING RETURNING pos",
+             SELECT u.change_id, $1, $2, u.seq, u.entity, u.entity_id, u.op, u.occurred_at, u.user_id,
+                 u.schema_version, u.payload::jsonb, $3::text::timestamptz
+             FROM UNNEST($4::uuid[], $5::bigint[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::uuid[],
+                         $11::bigint[], $12::text[])
+                 WITH ORDINALITY AS u(change_id, seq, entity, entity_id, op, occurred_at, user_id, schema_version,
+                                      payload, n)
+             ORDER BY u.n
+             ON CONFLICT (change_id) DO NOTHING RETURNING change_id, pos",
             &[
-                &c.change_id,
                 &device_id,
                 &centre_id,
-                &c.seq,
-                &c.entity,
-                &c.entity_id,
-                &c.op.as_str(),
-                &c.occurred_at,
-                &c.user_id,
-                &c.schema_version,
-                &payload,
                 &now,
+                &ids,
+                &seqs,
+                &entities,
+                &entity_ids,
+                &ops,
+                &occurred,
+                &users,
+                &versions,
+                &payloads,
             ],
         )?;
-        stored.map(|r| Ok(r.try_get(0)?)).transpose()
+        stored.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
@@ -356,23 +378,28 @@ impl BatchTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn upsert_record(
+    fn upsert_records(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        c: &Change,
-        pos: i64,
-        day: Option<&str>,
+        rows: &[(&Change, i64, Option<String>)],
         now: &str,
     ) -> Result<()> {
+        let entities: Vec<&str> = rows.iter().map(|(c, _, _)| c.entity.as_str()).collect();
+        let entity_ids: Vec<Uuid> = rows.iter().map(|(c, _, _)| c.entity_id).collect();
+        let seqs: Vec<i64> = rows.iter().map(|(c, _, _)| c.seq).collect();
+        let positions: Vec<i64> = rows.iter().map(|(_, pos, _)| *pos).collect();
+        let days: Vec<Option<&str>> = rows.iter().map(|(_, _, day)| day.as_deref()).collect();
         self.0.execute(
             "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at, day)
-             VALUES ($1, $2, $3, $4, $5, 'upsert', $6, $7::text::timestamptz, $8::text::date)
+             SELECT $1, u.entity, u.entity_id, $2, u.seq, 'upsert', u.pos, $3::text::timestamptz, u.day::date
+             FROM UNNEST($4::text[], $5::uuid[], $6::bigint[], $7::bigint[], $8::text[])
+                 AS u(entity, entity_id, seq, pos, day)
              ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
                  seq = excluded.seq, op = excluded.op, pos = excluded.pos,
                  updated_at = excluded.updated_at, day = excluded.day
              WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
-            &[&centre_id, &c.entity, &c.entity_id, &device_id, &c.seq, &pos, &now, &day],
+            &[&centre_id, &device_id, &now, &entities, &entity_ids, &seqs, &positions, &days],
         )?;
         Ok(())
     }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use pops_domain::change::{Change, Op};
 use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
@@ -139,6 +140,10 @@ const STEPS: &[&str] = &[
         revoked_at TEXT
     );",
 ];
+
+/// Rows written (or looked up) by one statement of a batch: a few statements for 500 changes, well
+/// within SQLite's limit on bound values.
+const ROWS_PER_STATEMENT: usize = 100;
 
 /// The schema version this code writes.
 pub const SQLITE_VERSION: i64 = STEPS.len() as i64;
@@ -302,36 +307,61 @@ impl BatchTx for SqliteTx<'_, '_> {
             .optional()?)
     }
 
-    fn insert_change(
+    fn existing_changes(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut stmt =
+                self.0.prepare_cached(&format!("SELECT change_id FROM changes WHERE change_id IN ({marks})"))?;
+            let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+            let rows = stmt.query_map(rusqlite::params_from_iter(ids.iter()), |r| r.get::<_, String>(0))?;
+            for id in rows {
+                found.insert(uuid(&id?, "change_id")?);
+            }
+        }
+        Ok(found)
+    }
+
+    fn insert_changes(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        c: &Change,
-        payload: &str,
+        rows: &[(&Change, String)],
         now: &str,
-    ) -> Result<Option<i64>> {
-        let stored = self
-            .0
-            .prepare_cached(
+    ) -> Result<HashMap<Uuid, i64>> {
+        let (device, centre) = (device_id.to_string(), centre_id.to_string());
+        let mut stored = HashMap::with_capacity(rows.len());
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let values = vec!["(?,?,?,?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
+            let mut stmt = self.0.prepare_cached(&format!(
                 "INSERT INTO changes (change_id, device_id, centre_id, seq, entity, entity_id, op, occurred_at,
                      user_id, schema_version, payload, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (change_id) DO NOTHING",
-            )?
-            .execute(params![
-                c.change_id.to_string(),
-                device_id.to_string(),
-                centre_id.to_string(),
-                c.seq,
-                c.entity,
-                c.entity_id.to_string(),
-                c.op.as_str(),
-                c.occurred_at,
-                c.user_id.to_string(),
-                c.schema_version,
-                payload,
-                now,
-            ])?;
-        Ok((stored == 1).then(|| self.0.last_insert_rowid()))
+                 VALUES {values} ON CONFLICT (change_id) DO NOTHING RETURNING change_id, pos"
+            ))?;
+            let mut params: Vec<Box<dyn rusqlite::ToSql + '_>> = Vec::with_capacity(chunk.len() * 12);
+            for (c, payload) in chunk {
+                params.push(Box::new(c.change_id.to_string()));
+                params.push(Box::new(device.as_str()));
+                params.push(Box::new(centre.as_str()));
+                params.push(Box::new(c.seq));
+                params.push(Box::new(c.entity.as_str()));
+                params.push(Box::new(c.entity_id.to_string()));
+                params.push(Box::new(c.op.as_str()));
+                params.push(Box::new(c.occurred_at.as_str()));
+                params.push(Box::new(c.user_id.to_string()));
+                params.push(Box::new(c.schema_version));
+                params.push(Box::new(payload.as_str()));
+                params.push(Box::new(now));
+            }
+            let returned = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for row in returned {
+                let (id, pos) = row?;
+                stored.insert(uuid(&id, "change_id")?, pos);
+            }
+        }
+        Ok(stored)
     }
 
     fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
@@ -353,34 +383,37 @@ impl BatchTx for SqliteTx<'_, '_> {
         Ok(())
     }
 
-    fn upsert_record(
+    fn upsert_records(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        c: &Change,
-        pos: i64,
-        day: Option<&str>,
+        rows: &[(&Change, i64, Option<String>)],
         now: &str,
     ) -> Result<()> {
-        self.0
-            .prepare_cached(
+        let (device, centre) = (device_id.to_string(), centre_id.to_string());
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let values = vec!["(?,?,?,?,?,'upsert',?,?,?)"; chunk.len()].join(",");
+            let mut stmt = self.0.prepare_cached(&format!(
                 "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at, day)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)
+                 VALUES {values}
                  ON CONFLICT (centre_id, entity, entity_id) DO UPDATE SET device_id = excluded.device_id,
                      seq = excluded.seq, op = excluded.op, pos = excluded.pos,
                      updated_at = excluded.updated_at, day = excluded.day
-                 WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq",
-            )?
-            .execute(params![
-                centre_id.to_string(),
-                c.entity,
-                c.entity_id.to_string(),
-                device_id.to_string(),
-                c.seq,
-                pos,
-                now,
-                day,
-            ])?;
+                 WHERE records.device_id <> excluded.device_id OR records.seq < excluded.seq"
+            ))?;
+            let mut params: Vec<Box<dyn rusqlite::ToSql + '_>> = Vec::with_capacity(chunk.len() * 8);
+            for (c, pos, day) in chunk {
+                params.push(Box::new(centre.as_str()));
+                params.push(Box::new(c.entity.as_str()));
+                params.push(Box::new(c.entity_id.to_string()));
+                params.push(Box::new(device.as_str()));
+                params.push(Box::new(c.seq));
+                params.push(Box::new(*pos));
+                params.push(Box::new(now));
+                params.push(Box::new(day.as_deref()));
+            }
+            stmt.execute(rusqlite::params_from_iter(params.iter()))?;
+        }
         Ok(())
     }
 
