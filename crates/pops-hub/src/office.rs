@@ -670,18 +670,23 @@ fn month_refused(who: &Session, typed: &str, words: &str) -> Response {
     page(StatusCode::BAD_REQUEST, layout("Monthly report", Some(&who.name), "/office/report", body))
 }
 
+/// Who asks, for which month, and that month's report; or the page to answer instead (sign in,
+/// the month typed wrong, the database out of reach).
+async fn asked_report(
+    st: &OfficeState,
+    headers: &HeaderMap,
+    query: &QueryPairs,
+) -> Result<(Session, Month, MonthReport), Response> {
+    let (typed, month) = asked_month(query);
+    let who = signed_in(st, headers, "/office/report").await?;
+    let month = month.map_err(|words| month_refused(&who, &typed, &words))?;
+    let report = month_report(st, month).await?;
+    Ok((who, month, report))
+}
+
 async fn report_page(State(st): State<OfficeState>, headers: HeaderMap, query: QueryPairs) -> Response {
-    let (typed, month) = asked_month(&query);
-    let who = match signed_in(&st, &headers, "/office/report").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let month = match month {
-        Ok(m) => m,
-        Err(words) => return month_refused(&who, &typed, &words),
-    };
-    let report = match month_report(&st, month).await {
-        Ok(r) => r,
+    let (who, month, report) = match asked_report(&st, &headers, &query).await {
+        Ok(asked) => asked,
         Err(r) => return r,
     };
     let figures: Vec<[(&str, i64); 25]> = report.centres.iter().map(|(_, _, t)| t.figures()).collect();
@@ -728,17 +733,8 @@ async fn report_page(State(st): State<OfficeState>, headers: HeaderMap, query: Q
 }
 
 async fn report_csv(State(st): State<OfficeState>, headers: HeaderMap, query: QueryPairs) -> Response {
-    let (typed, month) = asked_month(&query);
-    let who = match signed_in(&st, &headers, "/office/report").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let month = match month {
-        Ok(m) => m,
-        Err(words) => return month_refused(&who, &typed, &words),
-    };
-    let report = match month_report(&st, month).await {
-        Ok(r) => r,
+    let (who, month, report) = match asked_report(&st, &headers, &query).await {
+        Ok(asked) => asked,
         Err(r) => return r,
     };
     let bytes = match report.to_csv() {
