@@ -176,11 +176,6 @@ pub fn table(conn: &Connection, list: ExportList, date: &str) -> pops_store::Res
     })
 }
 
-/// A spreadsheet opens a cell starting with these as a formula: prefix them so it shows as text.
-fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
-}
-
 pub fn to_csv(table: &Table) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| {
@@ -189,7 +184,7 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>> {
     };
     w.write_record(&table.header).map_err(fail)?;
     for row in &table.rows {
-        w.write_record(row.iter().map(|c| defuse(c))).map_err(fail)?;
+        w.write_record(row.iter().map(|c| pops_domain::labels::spreadsheet_safe(c))).map_err(fail)?;
     }
     w.into_inner().map_err(|e| fail(e.into_error().into()))
 }

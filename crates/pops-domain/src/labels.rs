@@ -89,6 +89,13 @@ pub fn help(h: &HelpGiven) -> String {
     out.join("; ")
 }
 
+/// A spreadsheet opens a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return as a
+/// formula: such a cell is prefixed with `'` so that it shows as text. Every CSV file the app or
+/// the hub writes passes its cells through this.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

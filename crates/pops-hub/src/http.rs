@@ -148,14 +148,7 @@ async fn blocking<T: Send + 'static>(
     st: &AppState,
     f: impl FnOnce(&dyn Storage) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, Problem> {
-    let storage = st.storage.clone();
-    match tokio::task::spawn_blocking(move || f(&*storage)).await {
-        Ok(result) => result.map_err(storage_problem),
-        Err(e) => {
-            tracing::error!(error = %e, "a request's blocking task failed");
-            Err(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the hub could not do this"))
-        }
-    }
+    crate::storage::on_blocking_thread(&st.storage, f).await.map_err(storage_problem)
 }
 
 /// The device a bearer token belongs to: `(device_id, centre_id)`.

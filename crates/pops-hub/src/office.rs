@@ -269,11 +269,7 @@ async fn blocking<T: Send + 'static>(
     st: &OfficeState,
     f: impl FnOnce(&dyn Storage) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, Response> {
-    let storage = st.storage.clone();
-    match tokio::task::spawn_blocking(move || f(&*storage)).await {
-        Ok(result) => result.map_err(storage_page),
-        Err(_) => Err(storage_page(Error::Database("a page's blocking task failed".into()))),
-    }
+    crate::storage::on_blocking_thread(&st.storage, f).await.map_err(storage_page)
 }
 
 /// The signed-in person, or the sign-in page to answer with instead.
@@ -486,6 +482,11 @@ fn short(id: Uuid) -> String {
     id.simple().to_string()[24..].to_string()
 }
 
+/// Whether a laptop last heard from `since` ago has gone quiet: it should call at least nightly.
+fn quiet(since: ChronoDuration) -> bool {
+    since > ChronoDuration::hours(QUIET_HOURS)
+}
+
 /// When a centre was last heard from: the latest of its live laptops.
 fn last_contact(c: &CentreState) -> Option<&str> {
     c.devices.iter().filter(|d| d.revoked_at.is_none()).filter_map(|d| d.last_seen_at.as_deref()).max()
@@ -494,7 +495,7 @@ fn last_contact(c: &CentreState) -> Option<&str> {
 fn contact_cell(seen: Option<&str>, now: DateTime<Utc>) -> Markup {
     match seen.and_then(|s| ago(s, now).map(|a| (s, a))) {
         None => html! { span.tag.tag-grey { "Never" } },
-        Some((at, (words, d))) if d > ChronoDuration::hours(QUIET_HOURS) => html! {
+        Some((at, (words, d))) if quiet(d) => html! {
             span.tag.tag-red { "Quiet" } " " time datetime=(at) title=(london(at)) { (words) }
         },
         Some((at, (words, _))) => html! { time datetime=(at) title=(london(at)) { (words) } },
@@ -514,7 +515,7 @@ async fn centres_page(State(st): State<OfficeState>, headers: HeaderMap) -> Resp
     let quiet = centres
         .iter()
         .filter(|c| match last_contact(c).and_then(|s| ago(s, now)) {
-            Some((_, d)) => d > ChronoDuration::hours(QUIET_HOURS),
+            Some((_, d)) => quiet(d),
             None => c.devices.iter().any(|d| d.revoked_at.is_none()),
         })
         .count();

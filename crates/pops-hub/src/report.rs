@@ -303,7 +303,7 @@ impl MonthReport {
         let mut w = csv::Writer::from_writer(Vec::new());
         let csv_error = |e: csv::Error| Error::Database(format!("the report could not be written as CSV: {e}"));
         let mut header = vec![format!("{} ({})", self.month.title(), self.month)];
-        header.extend(self.centres.iter().map(|(_, name, _)| defuse(name)));
+        header.extend(self.centres.iter().map(|(_, name, _)| pops_domain::labels::spreadsheet_safe(name)));
         header.push("All centres".into());
         w.write_record(&header).map_err(csv_error)?;
         let rows: Vec<[(&str, i64); 25]> = self.centres.iter().map(|(_, _, t)| t.figures()).collect();
@@ -315,11 +315,6 @@ impl MonthReport {
         }
         w.into_inner().map_err(|e| Error::Database(format!("the report could not be written as CSV: {e}")))
     }
-}
-
-/// A cell a spreadsheet would run as a formula, made plain text.
-fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
 }
 
 #[cfg(test)]

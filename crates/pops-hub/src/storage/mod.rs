@@ -203,6 +203,18 @@ pub fn open(url: &str) -> Result<Arc<dyn Storage>> {
     }
 }
 
+/// Runs `f` with `storage` on a blocking thread, as every request handler does (the storage is
+/// synchronous). A task that could not finish is a database error in the hub's words.
+pub(crate) async fn on_blocking_thread<T: Send + 'static>(
+    storage: &Arc<dyn Storage>,
+    f: impl FnOnce(&dyn Storage) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let storage = storage.clone();
+    tokio::task::spawn_blocking(move || f(&*storage))
+        .await
+        .unwrap_or_else(|e| Err(Error::Database(format!("a request's blocking task failed: {e}"))))
+}
+
 /// Times as the hub writes them: RFC 3339 UTC with milliseconds, fixed width, so text order is
 /// time order.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
