@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::Transaction;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 9;
 
 /// Tables every version has had: the centre, settings, accounts, the outbox and the audit log.
 const FOUNDATION: &str = r#"
@@ -495,9 +495,41 @@ CREATE TABLE outbox_scrub (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 9: how far head office has the outbox is two marks in `sync_state`, not a stamp on each
+/// row. Acknowledgements and sends both go in seq order, so the rows acknowledged are always those
+/// up to the highest seq ever acknowledged (`confirmed_through_seq`, which never moves back, even
+/// when a 409 makes the device re-send from `acked_through_seq` below it), and the rows sent those
+/// up to `sent_through_seq`. Stamping `acked_at` and `sent_at` rewrote (and re-encrypted) every
+/// page of every batch, twice; moving a mark writes one row. An acknowledged row may be deleted,
+/// an unacknowledged one may not.
+const MARKS: &str = r#"
+ALTER TABLE sync_state ADD COLUMN confirmed_through_seq INTEGER NOT NULL DEFAULT 0 CHECK (confirmed_through_seq >= 0);
+ALTER TABLE sync_state ADD COLUMN sent_through_seq INTEGER NOT NULL DEFAULT 0 CHECK (sent_through_seq >= 0);
+UPDATE sync_state SET
+    confirmed_through_seq = COALESCE((SELECT MAX(seq) FROM outbox WHERE acked_at IS NOT NULL), 0),
+    sent_through_seq = COALESCE((SELECT MAX(seq) FROM outbox WHERE sent_at IS NOT NULL OR acked_at IS NOT NULL), 0);
+
+DROP TRIGGER outbox_ack_is_final;
+DROP TRIGGER outbox_keeps_unsent;
+ALTER TABLE outbox DROP COLUMN acked_at;
+ALTER TABLE outbox DROP COLUMN sent_at;
+
+CREATE TRIGGER outbox_keeps_unacknowledged BEFORE DELETE ON outbox
+    WHEN OLD.seq > (SELECT confirmed_through_seq FROM sync_state WHERE id = 1)
+BEGIN
+    SELECT RAISE(ABORT, 'unacknowledged outbox changes cannot be deleted');
+END;
+
+CREATE TRIGGER sync_acknowledgement_is_final BEFORE UPDATE OF confirmed_through_seq, sent_through_seq ON sync_state
+    WHEN NEW.confirmed_through_seq < OLD.confirmed_through_seq OR NEW.sent_through_seq < OLD.sent_through_seq
+BEGIN
+    SELECT RAISE(ABORT, 'an acknowledged or sent change stays so');
+END;
+"#;
+
 /// The steps from an empty file: step `i` takes a database from version `i` to `i + 1`. A new
 /// database runs every step, so a fresh file and an upgraded one are built by the same SQL.
-const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC, RESTORE, SCRUB];
+const STEPS: &[&str] = &[FOUNDATION, VISITS, VISITS_DAY, FAMILIES, FAMILY_SEARCH, SYNC, RESTORE, SCRUB, MARKS];
 
 /// Creates every table of the current version in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {

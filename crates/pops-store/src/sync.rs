@@ -240,33 +240,33 @@ pub fn drop_batch(w: &Writer<'_>) -> Result<()> {
     crate::outbox::scrub_waiting(w.tx())
 }
 
-/// Stamps `sent_at` on the rows of a batch that went out (the first time only).
-pub fn mark_sent(w: &Writer<'_>, first_seq: i64, last_seq: i64) -> Result<usize> {
-    Ok(exec(
-        w.tx(),
-        "UPDATE outbox SET sent_at = ?1 WHERE seq BETWEEN ?2 AND ?3 AND sent_at IS NULL",
-        params![stamp(w.now()), first_seq, last_seq],
-    )?)
+/// Moves the sent mark to cover a batch that went out, up to its `last_seq` (never beyond the
+/// newest row). Batches go out in seq order from the first unacknowledged row, so the rows sent are
+/// always those up to the mark. Answers how many rows are newly sent.
+pub fn mark_sent(w: &Writer<'_>, batch_last_seq: i64) -> Result<usize> {
+    let through = batch_last_seq.min(last_seq(w.tx())?);
+    let before: i64 = row(w.tx(), "SELECT sent_through_seq FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    if through <= before {
+        return Ok(0);
+    }
+    exec(w.tx(), "UPDATE sync_state SET sent_through_seq = ?1 WHERE id = 1", [through])?;
+    Ok(usize::try_from(through - before).unwrap_or(0))
 }
 
-/// Marks every row up to `through` acknowledged (never beyond the newest row) and moves the sync
-/// state's high-water mark there. Answers how many rows were newly marked.
+/// Every row up to `through` (never beyond the newest row) is acknowledged: the next batch starts
+/// after it, and the confirmed and sent marks move up to it if they are below (they never move
+/// back). Answers how many rows are newly acknowledged.
 fn ack_through(w: &Writer<'_>, through: i64) -> Result<usize> {
     let through = through.min(last_seq(w.tx())?).max(0);
-    let now = stamp(w.now());
-    // Every row up to the stored mark is acknowledged already (the mark is only ever set here, after
-    // acknowledging up to it, or moved back), so only the rows after it are looked at: without
-    // that bound each reply would read the whole outbox.
-    let before: i64 = row(w.tx(), "SELECT acked_through_seq FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
-    // A change head office holds has been sent, whether or not its batch's reply arrived.
-    let acked = exec(
+    let confirmed: i64 = row(w.tx(), "SELECT confirmed_through_seq FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
+    exec(
         w.tx(),
-        "UPDATE outbox SET acked_at = ?1, sent_at = COALESCE(sent_at, ?1)
-         WHERE seq > ?2 AND seq <= ?3 AND acked_at IS NULL",
-        params![now, before, through],
+        "UPDATE sync_state SET acked_through_seq = ?1, confirmed_through_seq = MAX(confirmed_through_seq, ?1),
+                sent_through_seq = MAX(sent_through_seq, ?1)
+         WHERE id = 1",
+        [through],
     )?;
-    exec(w.tx(), "UPDATE sync_state SET acked_through_seq = ?1 WHERE id = 1", [through])?;
-    Ok(acked)
+    Ok(usize::try_from(through - confirmed).unwrap_or(0))
 }
 
 /// Commits the hub's reply to `batch`, all in the caller's one transaction: the batch's rows are
@@ -292,14 +292,16 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
             Ok(row(w.tx(), sql, p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()?)
         };
         let found = match find(
-            "SELECT seq, entity, entity_id, acked_at IS NOT NULL FROM outbox
-             WHERE seq BETWEEN ?2 AND ?3 AND change_id = ?1",
+            "SELECT seq, entity, entity_id, seq <= (SELECT confirmed_through_seq FROM sync_state WHERE id = 1)
+             FROM outbox WHERE seq BETWEEN ?2 AND ?3 AND change_id = ?1",
             &[&id, &batch.first_seq, &batch.last_seq],
         )? {
             Some(f) => Some(f),
-            None => {
-                find("SELECT seq, entity, entity_id, acked_at IS NOT NULL FROM outbox WHERE change_id = ?1", &[&id])?
-            }
+            None => find(
+                "SELECT seq, entity, entity_id, seq <= (SELECT confirmed_through_seq FROM sync_state WHERE id = 1)
+                     FROM outbox WHERE change_id = ?1",
+                &[&id],
+            )?,
         };
         match found {
             None => recorded.unknown_rejections += 1,
@@ -308,10 +310,9 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
         }
     }
     recorded.acked = ack_through(w, reply.acked_through_seq)?;
-    // The batch went out: its rows beyond what the hub acknowledged are sent too (one pass over
-    // the rows it acknowledged, which `ack_through` stamped).
+    // The batch went out: its rows beyond what the hub acknowledged are sent too.
     if reply.acked_through_seq < batch.last_seq {
-        mark_sent(w, batch.first_seq.max(reply.acked_through_seq + 1), batch.last_seq)?;
+        mark_sent(w, batch.last_seq)?;
     }
     for (seq, id, entity, entity_id, reason) in quarantine {
         recorded.quarantined += exec(
@@ -497,7 +498,7 @@ pub fn reference_items(conn: &Connection, name: &str) -> Result<Vec<serde_json::
     Ok(out)
 }
 
-/// Sync as the app shows it. Cheap: one row and two counts over indexed ranges.
+/// Sync as the app shows it. Cheap: one row, the newest seq and a count of the quarantine.
 pub fn status(conn: &Connection) -> Result<SyncState> {
     type Row = (
         Option<String>,
@@ -547,11 +548,14 @@ pub fn status(conn: &Connection) -> Result<SyncState> {
         last_error_at,
         blocked,
     ) = r;
-    // Every row up to the mark is acknowledged; rows above it may be too after a rewind.
-    let waiting: i64 =
-        row(conn, "SELECT count(*) FROM outbox WHERE seq > ?1 AND acked_at IS NULL", [acked_through_seq], |r| {
-            r.get(0)
-        })?;
+    // Seqs have no gaps, so the rows not yet acknowledged are those above the confirmed mark (which
+    // is above `acked_through_seq` while a 409 has the device re-sending what the hub had).
+    let waiting: i64 = row(
+        conn,
+        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0) - confirmed_through_seq, 0) FROM sync_state WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?;
     let quarantined: i64 = row(conn, "SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?;
     Ok(SyncState {
         enrolled,
@@ -607,14 +611,18 @@ pub fn quarantined(conn: &Connection) -> Result<Vec<QuarantinedChange>> {
 pub fn record_states(conn: &Connection, entity: &str, ids: &[Uuid]) -> Result<HashMap<Uuid, RecordState>> {
     let enrolled: bool = row(conn, "SELECT device_token IS NOT NULL FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
     let restored: bool = row(conn, "SELECT EXISTS (SELECT 1 FROM restore_state)", [], |r| r.get(0))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT sent_at IS NOT NULL, acked_at IS NOT NULL FROM outbox
-         WHERE entity_id = ?1 AND entity = ?2 ORDER BY seq DESC LIMIT 1",
-    )?;
+    let (confirmed, sent): (i64, i64) =
+        row(conn, "SELECT confirmed_through_seq, sent_through_seq FROM sync_state WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let mut stmt =
+        conn.prepare_cached("SELECT seq FROM outbox WHERE entity_id = ?1 AND entity = ?2 ORDER BY seq DESC LIMIT 1")?;
     let mut out = HashMap::with_capacity(ids.len());
     for id in ids {
-        let found: Option<(bool, bool)> =
-            stmt.query_row(params![id.to_string(), entity], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let found: Option<(bool, bool)> = stmt
+            .query_row(params![id.to_string(), entity], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|seq| (seq <= sent, seq <= confirmed));
         let state = match found {
             None if restored => RecordState::Confirmed,
             None => continue,

@@ -265,10 +265,9 @@ fn version_5_outbox_rows_are_waiting_for_head_office_after_the_upgrade_to_versio
     let status = store.read(pops_store::sync::status).unwrap();
     assert!(!status.enrolled && !status.blocked && !status.safe_to_shut);
     assert_eq!((status.waiting, status.acked_through_seq, status.quarantined), (3, 0, 0));
-    let sent: i64 = store
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?))
-        .unwrap();
-    assert_eq!(sent, 3, "nothing has gone out yet");
+    let sent: i64 =
+        store.read(|c| Ok(c.query_row("SELECT sent_through_seq FROM sync_state", [], |r| r.get(0))?)).unwrap();
+    assert_eq!(sent, 0, "nothing has gone out yet");
     let id = uuid::Uuid::parse_str("0190b3a0-0000-7000-8000-000000000002").unwrap();
     let states = store.read(|c| pops_store::sync::record_states(c, "check_in", &[id])).unwrap();
     assert_eq!(states[&id], pops_store::sync::RecordState::Saved);
@@ -303,4 +302,70 @@ fn a_version_6_laptop_has_no_restore_after_the_upgrade_to_version_7() {
     assert_eq!(due.len(), 1);
     let words = store.read(pops_store::restore::check_can_start).unwrap_err().to_string();
     assert!(words.starts_with("Enrol this laptop"), "{words}");
+}
+
+#[test]
+fn version_8_stamps_on_outbox_rows_become_the_marks_of_version_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DbKey::generate();
+    let path = dir.path().join("v8.db");
+    let id = |seq: i64| format!("0190b3a0-0000-7000-8000-00000000000{seq}");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key.as_bytes()))).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::create_version(&tx, 8).unwrap();
+        tx.execute(
+            "UPDATE sync_state SET hub_url = 'https://hub.example.org', device_id = ?1, centre_id = ?1,
+                    device_token = 'token-token-token-token-token-token', acked_through_seq = 3",
+            [uuid::Uuid::now_v7().to_string()],
+        )
+        .unwrap();
+        // Rows 1–3 acknowledged, 4–5 sent, 6 neither: each a check-in of its own.
+        for seq in 1..=6i64 {
+            let acked = (seq <= 3).then_some("2026-11-01T13:06:00.000Z");
+            let sent = (seq <= 5).then_some("2026-11-01T13:05:30.000Z");
+            tx.execute(
+                "INSERT INTO outbox (seq, change_id, entity, entity_id, op, occurred_at, user_id, schema_version,
+                                     payload, audit_id, audit_hash, acked_at, sent_at)
+                 VALUES (?1, ?2, 'check_in', ?3, 'upsert', '2026-11-01T13:05:00.000Z', ?4, 8, '{}', ?1, 'h', ?5, ?6)",
+                rusqlite::params![
+                    seq,
+                    uuid::Uuid::now_v7().to_string(),
+                    id(seq),
+                    uuid::Uuid::now_v7().to_string(),
+                    acked,
+                    sent
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path, &key).unwrap();
+    let marks: (i64, i64) = store
+        .read(|c| {
+            Ok(c.query_row("SELECT confirmed_through_seq, sent_through_seq FROM sync_state", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!(marks, (3, 5));
+    let status = store.read(pops_store::sync::status).unwrap();
+    assert_eq!((status.waiting, status.acked_through_seq, status.safe_to_shut), (3, 3, false));
+    let ids: Vec<uuid::Uuid> = (1..=6).map(|s| uuid::Uuid::parse_str(&id(s)).unwrap()).collect();
+    let states = store.read(|c| pops_store::sync::record_states(c, "check_in", &ids)).unwrap();
+    use pops_store::sync::RecordState::{Confirmed, Queued, Sent};
+    let got: Vec<_> = ids.iter().map(|i| states[i]).collect();
+    assert_eq!(got, [Confirmed, Confirmed, Confirmed, Sent, Sent, Queued]);
+    let columns: i64 = store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM pragma_table_info('outbox') WHERE name IN ('acked_at', 'sent_at')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(columns, 0, "the stamps are gone");
 }

@@ -92,7 +92,7 @@ fn a_change_moves_from_saved_to_queued_to_sent_to_confirmed() {
     fx.store.write(None, Utc::now(), |w| sync::begin_batch(w, &batch)).unwrap();
     assert_eq!(fx.store.read(sync::hub).unwrap().unwrap().pending, Some(batch), "the batch survives a restart");
     assert_eq!(states(&fx.store), RecordState::Queued, "not sent until it went out");
-    fx.store.write(None, Utc::now(), |w| sync::mark_sent(w, 1, last)).unwrap();
+    fx.store.write(None, Utc::now(), |w| sync::mark_sent(w, last)).unwrap();
     assert_eq!(states(&fx.store), RecordState::Sent);
 
     fx.store.write(None, Utc::now(), |w| sync::record_reply(w, &batch, &reply(last, vec![]))).unwrap();
@@ -136,7 +136,10 @@ fn rejected_changes_are_quarantined_and_acknowledged_with_the_rest() {
     assert_eq!((q[0].seq, q[0].change_id, q[0].entity_id), (bad.seq, bad.change_id, ids[1]));
     assert_eq!((q[0].entity.as_str(), q[0].reason.as_str()), ("check_in", "payload fails validation"));
     // Every later change is acknowledged too.
-    let unacked = common::count(&fx.store, "SELECT count(*) FROM outbox WHERE acked_at IS NULL");
+    let unacked = common::count(
+        &fx.store,
+        "SELECT count(*) FROM outbox WHERE seq > (SELECT confirmed_through_seq FROM sync_state)",
+    );
     assert_eq!(unacked, 0);
 
     // The same reply again (a retry's answer) quarantines nothing twice.
@@ -178,13 +181,17 @@ fn an_acknowledgement_is_final_and_catch_up_only_moves_forward() {
     fx.store.write(None, Utc::now(), |w| sync::catch_up(w, last + 50)).unwrap();
     assert_eq!(fx.store.read(sync::status).unwrap().acked_through_seq, last);
 
-    // An acknowledged row cannot be un-acknowledged, nor an unsent one deleted.
-    let undo = fx.store.read(|c| Ok(c.execute("UPDATE outbox SET acked_at = NULL WHERE seq = 1", [])?));
-    assert!(matches!(undo, Err(Error::Sqlite(_))), "{undo:?}");
+    // An acknowledgement cannot be taken back, nor a send, nor an unacknowledged row deleted; an
+    // acknowledged one may be.
+    for undo in ["UPDATE sync_state SET confirmed_through_seq = 1", "UPDATE sync_state SET sent_through_seq = 1"] {
+        let undo = fx.store.read(|c| Ok(c.execute(undo, [])?));
+        assert!(matches!(undo, Err(Error::Sqlite(_))), "{undo:?}");
+    }
     let id = check_in(&mut fx);
     let _ = id;
-    let delete = fx.store.read(|c| Ok(c.execute("DELETE FROM outbox WHERE acked_at IS NULL", [])?));
+    let delete = fx.store.read(|c| Ok(c.execute("DELETE FROM outbox WHERE seq > ?1", [last])?));
     assert!(matches!(delete, Err(Error::Sqlite(_))), "{delete:?}");
+    assert_eq!(fx.store.read(|c| Ok(c.execute("DELETE FROM outbox WHERE seq = 1", [])?)).unwrap(), 1);
 
     // A 409 that moves back re-sends from there; acknowledgements already recorded stay.
     fx.store.write(None, Utc::now(), |w| sync::rewind(w, 3)).unwrap();

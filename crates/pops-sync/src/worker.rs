@@ -580,7 +580,7 @@ impl Worker {
                         // Refused as a whole, nothing stored: the next try is a new batch.
                         store.write(None, Utc::now(), stored::drop_batch)?;
                     } else if f.went_out {
-                        store.write(None, Utc::now(), |w| stored::mark_sent(w, pending.first_seq, pending.last_seq))?;
+                        store.write(None, Utc::now(), |w| stored::mark_sent(w, pending.last_seq))?;
                     }
                     return Err(f);
                 }
