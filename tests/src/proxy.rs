@@ -40,6 +40,9 @@ pub enum Fault {
     Cut,
     /// Forward both ways, and call the hook as soon as the response's first bytes reach the device.
     AfterResponse(Hook),
+    /// Forward the request; hold the response until the hook has run, then forward it: something
+    /// happens at the device after the hub has done the work and before the device hears.
+    BeforeResponse(Hook),
     /// Forward the response's first `bytes` bytes, then close: a reply cut off part way.
     Truncate { bytes: usize },
     /// Forward the request, and at the same moment send `extra` more copies of it to the hub, each
@@ -55,6 +58,7 @@ impl Fault {
             Fault::Unavailable { .. } => "unavailable",
             Fault::Cut => "cut",
             Fault::AfterResponse(_) => "after_response",
+            Fault::BeforeResponse(_) => "before_response",
             Fault::Truncate { .. } => "truncate",
             Fault::Duplicate { .. } => "duplicate",
         }
@@ -375,6 +379,12 @@ async fn responses(
                     return;
                 }
                 hook();
+            }
+            Some(Fault::BeforeResponse(hook)) => {
+                hook();
+                if client.lock().await.write_all(&chunk[..n]).await.is_err() {
+                    return;
+                }
             }
             _ => {
                 if client.lock().await.write_all(&chunk[..n]).await.is_err() {

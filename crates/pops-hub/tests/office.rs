@@ -22,6 +22,7 @@ on_both_storages!(
     a_key_from_another_site_or_a_flood_of_wrong_keys_is_refused,
     the_monthly_report_counts_each_centres_records_exactly,
     the_centres_page_shows_laptops_and_centres_gone_quiet,
+    a_laptops_last_call_is_kept_to_the_minute,
     the_quarantine_page_shows_reasons_and_ids_only,
     an_upgraded_hub_gives_the_records_it_holds_their_report_day,
 );
@@ -481,6 +482,30 @@ async fn the_centres_page_shows_laptops_and_centres_gone_quiet(db: &TestDb) {
     assert!(row("HMP Kirkham").contains("Never"));
     assert!(html.contains("1 centre has not been heard from"), "{html}");
     assert!(html.contains("Revoked"), "the revoked laptop is listed as revoked");
+    hub.stop().await;
+}
+
+/// Each request's token check moves the device's `last_seen_at` only when it is more than a minute
+/// old: a write (and a commit) per request would cost every batch one.
+async fn a_laptops_last_call_is_kept_to_the_minute(db: &TestDb) {
+    let hub = Hub::start(db).await;
+    let centre = hub.storage.add_centre("HMP Haverigg").unwrap();
+    let d = hub.device_in(centre).await;
+    let storage = hub.storage.clone();
+    let token = d.token.clone();
+    let seen = common::off_runtime(move || {
+        let seen = |at: chrono::DateTime<Utc>| {
+            storage.authenticate(&token, at).unwrap();
+            let centres = storage.centre_states().unwrap();
+            let c = centres.iter().find(|c| c.id == centre).unwrap();
+            c.devices[0].last_seen_at.clone().unwrap()
+        };
+        let t0 = Utc::now() - Duration::hours(2);
+        [seen(t0), seen(t0 + Duration::seconds(30)), seen(t0 + Duration::seconds(90))]
+    });
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert_eq!(seen[0], seen[1], "30 seconds later: not written again");
+    assert_eq!((t(&seen[2]) - t(&seen[0])).num_seconds(), 90, "90 seconds later: moved");
     hub.stop().await;
 }
 

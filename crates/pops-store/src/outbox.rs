@@ -61,6 +61,12 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| Error::Malformed("an outbox id is not a UUID".into()))
 }
 
+/// SQLite's `data_version` for this connection: it changes when another connection commits, so a
+/// reader can tell whether what it read earlier may have changed since.
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
 /// Changes after `after_seq`, oldest first, at most `limit`.
 pub fn changes_after(conn: &Connection, after_seq: i64, limit: i64) -> Result<Vec<Change>> {
     let mut stmt = conn.prepare(

@@ -135,7 +135,9 @@ impl Syncer {
         let live = Arc::new(Mutex::new(LiveStatus::default()));
         let worker_live = live.clone();
         let spawned = std::thread::Builder::new().name("pops-sync".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            // One worker thread besides this one: a batch's request runs there while this thread
+            // puts the next batch together (`Worker::send_all`).
+            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
                     tracing::error!(error = %e, "sync could not start its runtime");

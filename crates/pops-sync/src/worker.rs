@@ -525,6 +525,7 @@ impl Worker {
     ) -> Result<usize, Failure> {
         let mut acked_batches = 0;
         let mut rewinds = 0;
+        let mut ahead: Option<Ahead> = None;
         loop {
             let hub = store.read(stored::hub)?.ok_or(SyncError::NotEnrolled)?;
             let last = store.read(stored::last_seq)?;
@@ -532,18 +533,49 @@ impl Worker {
             if from > last {
                 return Ok(acked_batches);
             }
-            let (pending, json) = build_batch(store, &hub, from, last, self.batch_limit)?;
+            // The batch put together while the last one was out, if the reply made it the next one
+            // and nothing else has written to the store since; else built now.
+            let ready = match ahead.take() {
+                Some(a) if hub.pending.is_none() && a.pending.first_seq == from && a.limit == self.batch_limit => {
+                    let version = store.read(outbox::data_version)?;
+                    (version == a.data_version).then_some(a)
+                }
+                _ => None,
+            };
+            let (pending, body, json_bytes) = match ready {
+                Some(a) => {
+                    store.write(None, Utc::now(), |w| stored::begin_batch(w, &a.pending))?;
+                    (a.pending, a.body, a.json_bytes)
+                }
+                None => {
+                    let (pending, json) = build_batch(store, &hub, from, last, self.batch_limit)?;
+                    (pending, gzip(&json)?, json.len())
+                }
+            };
             let count = pending.last_seq - pending.first_seq + 1;
-            let body = gzip(&json)?;
             tracing::info!(
                 first_seq = pending.first_seq,
                 last_seq = pending.last_seq,
                 changes = count,
-                json_bytes = json.len(),
+                json_bytes,
                 gzip_bytes = body.len(),
                 "sending batch"
             );
-            match client.push(address, hub.device_id, &hub.token, body).await {
+            // The request runs on the runtime's worker thread while this one reads and compresses
+            // the batch after it (the hub's work and the laptop's overlap: two cores, not one).
+            let request = {
+                let (client, address, device, token) =
+                    (client.clone(), address.clone(), hub.device_id, hub.token.clone());
+                AbortOnDrop(tokio::spawn(async move { client.push(&address, device, &token, body).await }))
+            };
+            if pending.last_seq < last {
+                ahead = look_ahead(store, pending.last_seq + 1, self.batch_limit);
+            }
+            let answer = request.finish().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the request to the hub stopped");
+                Err(Failure { error: SyncError::Unreachable, retry_after: None, went_out: true })
+            });
+            match answer {
                 Ok(Pushed::Acked(reply)) => {
                     let recorded = store.write(None, Utc::now(), |w| stored::record_reply(w, &pending, &reply))?;
                     tracing::info!(
@@ -608,6 +640,51 @@ fn build_batch(
             return Ok((p, batch_json(&p, changes.iter().map(|(_, json)| json))));
         }
     }
+    let (pending, json) = new_batch(store, from, limit)?;
+    store.write(None, Utc::now(), |w| stored::begin_batch(w, &pending))?;
+    Ok((pending, json))
+}
+
+/// A spawned task stopped when its handle is dropped: a cycle given up (the store locked, the
+/// worker stopped) takes its request with it, as when the request was awaited in place.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    async fn finish(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A batch put together ahead of its turn, not yet kept as pending: it goes out only if the hub's
+/// reply to the batch before it makes it next (`first_seq`), the batch limit is unchanged, and the
+/// store's `data_version` says nothing else has written since it was read (a family's removal may
+/// have scrubbed changes in it).
+struct Ahead {
+    pending: PendingBatch,
+    body: Vec<u8>,
+    json_bytes: usize,
+    limit: usize,
+    data_version: i64,
+}
+
+/// The batch from `from`, read and compressed ahead; `None` when there is none or it cannot be
+/// read (it is then built in its turn, and any problem met there).
+fn look_ahead(store: &Store, from: i64, limit: usize) -> Option<Ahead> {
+    let data_version = store.read(outbox::data_version).ok()?;
+    let (pending, json) = new_batch(store, from, limit).ok()?;
+    let body = gzip(&json).ok()?;
+    Some(Ahead { pending, json_bytes: json.len(), body, limit, data_version })
+}
+
+/// A new batch from `from` of at most `limit` changes and [`MAX_BATCH_JSON_BYTES`] of JSON, and
+/// its JSON; not yet kept as pending.
+fn new_batch(store: &Store, from: i64, limit: usize) -> Result<(PendingBatch, Vec<u8>), Failure> {
     let limit = limit.clamp(1, MAX_BATCH_CHANGES);
     let mut changes = store.read(|c| outbox::changes_json_after(c, from - 1, limit as i64))?;
     let mut size = ENVELOPE_BYTES;
@@ -623,7 +700,6 @@ fn build_batch(
     numbered(from, &changes).map_err(|e| SyncError::Store(format!("the outbox cannot be sent as it is: {e}")))?;
     let last_seq = from + changes.len() as i64 - 1;
     let pending = PendingBatch { batch_id: Uuid::now_v7(), first_seq: from, last_seq };
-    store.write(None, Utc::now(), |w| stored::begin_batch(w, &pending))?;
     Ok((pending, batch_json(&pending, changes.iter().map(|(_, json)| json))))
 }
 

@@ -293,3 +293,88 @@ fn killed_between_the_reply_and_its_commit_the_laptop_resumes_from_the_hub() {
     holds_exactly(&hub, &laptop);
     assert!(hub.storage.quarantined(device).unwrap().is_empty(), "nothing was sent as a new change twice");
 }
+
+/// While the hub works on one batch, the worker reads the next one ahead. A family removed in that
+/// moment (from the desk's own connection) scrubs the family's earlier changes in the outbox, so
+/// the batch read ahead is stale: it must be read again, and the hub must never get the names.
+#[test]
+fn a_family_removed_while_the_next_batch_was_read_ahead_leaves_no_name_at_the_hub() {
+    use pops_domain::families::{
+        ConsentInput, ConsentMethod, ContactInput, FamilyMemberInput, PrisonerInput, Relationship, RemovalReason,
+        SaveFamilyInput, check_family,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Hub::new(dir.path());
+    let link = Link::to(&hub);
+    let mut laptop = Laptop::new(dir.path());
+    // Batch 1 is check-ins only; the family's change is in batch 2, read ahead while batch 1 is out.
+    laptop.check_ins(520);
+    let input = SaveFamilyInput {
+        family_id: None,
+        consent: ConsentInput {
+            consent_given: true,
+            given_by: "Philippa Thistlewood".into(),
+            method: Some(ConsentMethod::Written),
+            given_on: "2026-11-20".into(),
+        },
+        members: vec![FamilyMemberInput {
+            member_id: None,
+            name: "Philippa Thistlewood".into(),
+            relationship: Some(Relationship::Partner),
+            date_of_birth: "1988-07-14".into(),
+            age_band: None,
+        }],
+        contact: ContactInput { phone: "07700 900321".into(), email: String::new(), address: String::new() },
+        prisoner: PrisonerInput { name: "Barnaby Thistlewood".into(), prison_number: "A7654ZX".into() },
+    };
+    let checked = check_family(&input, chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(), 24).unwrap();
+    let (user, opener) = (laptop.user, laptop.opener());
+    let family = laptop.store.write(Some(user), chrono::Utc::now(), |w| pops_store::families::save_family(w, checked));
+    let family = family.unwrap().id;
+    laptop.check_ins(20);
+
+    // When the reply to batch 1 starts back, the desk removes the family.
+    let removed = Arc::new(std::sync::Mutex::new(false));
+    let hook: pops_e2e::proxy::Hook = {
+        let removed = removed.clone();
+        let opener = std::sync::Mutex::new(Some(opener));
+        Arc::new(move || {
+            let Some(open) = opener.lock().unwrap().take() else { return };
+            let mut desk = open().unwrap();
+            desk.write(Some(user), chrono::Utc::now(), |w| {
+                pops_store::families::remove_family(w, family, RemovalReason::ConsentWithdrawn)
+            })
+            .unwrap();
+            *removed.lock().unwrap() = true;
+        })
+    };
+    link.proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::BeforeResponse(hook)));
+    // Once the hub has stored batch 2: does it hold the family's names? (A later erase would scrub
+    // them at the hub, so this is the moment to look.)
+    let named_at_hub = Arc::new(std::sync::Mutex::new(None));
+    let look: pops_e2e::proxy::Hook = {
+        let (named_at_hub, storage) = (named_at_hub.clone(), hub.storage.clone());
+        Arc::new(move || {
+            let device = storage.centre_states().unwrap()[0].devices[0].id;
+            let held = storage.device_changes(device).unwrap();
+            let named = held.iter().any(|c| c.payload.to_string().contains("Thistlewood"));
+            *named_at_hub.lock().unwrap() = Some((held.len(), named));
+        })
+    };
+    link.proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::BeforeResponse(look)));
+    let _syncer = enrolled_through(&link, &hub, &laptop);
+    drained(&laptop);
+    assert!(*removed.lock().unwrap(), "the family was removed while batch 1 was out");
+    let (held, named) = named_at_hub.lock().unwrap().expect("the hub was looked at after batch 2");
+    assert!(held > 500, "batch 2 was stored: {held}");
+    assert!(!named, "batch 2 carried the family's names, read before its removal");
+    holds_exactly(&hub, &laptop);
+    let device = laptop.device_id();
+    let all = hub.storage.device_changes(device).unwrap();
+    assert!(all.len() > 540, "{}", all.len());
+    for c in &all {
+        let text = c.payload.to_string();
+        assert!(!text.contains("Thistlewood") && !text.contains("A7654ZX"), "a name reached the hub: seq {}", c.seq);
+    }
+    assert!(batch_posts(&link).len() >= 2);
+}

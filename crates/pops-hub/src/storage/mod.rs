@@ -135,7 +135,9 @@ pub trait Storage: Send + Sync {
     /// Uses up `code` and enrols a new device with a new token. `None` when the code is unknown,
     /// used already, or expired.
     fn enrol(&self, code: &str, now: DateTime<Utc>) -> Result<Option<Enrolment>>;
-    /// Which device `token` belongs to; a live device's `last_seen_at` becomes `now`.
+    /// Which device `token` belongs to; a live device's `last_seen_at` becomes `now` when it is
+    /// more than [`LAST_SEEN_RESOLUTION_SECS`] old (a write of its own on every request cost each
+    /// batch a commit).
     fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Result<TokenCheck>;
     /// Revokes a device: its token stops working at once. `NotFound` for an unknown device.
     fn revoke_device(&self, device_id: Uuid) -> Result<()>;
@@ -214,6 +216,10 @@ pub(crate) async fn on_blocking_thread<T: Send + 'static>(
         .await
         .unwrap_or_else(|e| Err(Error::Database(format!("a request's blocking task failed: {e}"))))
 }
+
+/// How stale a device's `last_seen_at` may get before a request moves it: head office reads it in
+/// hours ("quiet" after 26), so a minute is plenty.
+pub const LAST_SEEN_RESOLUTION_SECS: i64 = 60;
 
 /// Times as the hub writes them: RFC 3339 UTC with milliseconds, fixed width, so text order is
 /// time order.

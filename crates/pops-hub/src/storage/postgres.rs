@@ -9,8 +9,8 @@
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::sqlite::check_centre_name;
 use super::{
-    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, OfficeKey, OfficeKeySummary, PushOutcome,
-    QuarantineEntry, ReportRecord, Storage, TokenCheck, check_key_name, rfc3339,
+    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
+    OfficeKeySummary, PushOutcome, QuarantineEntry, ReportRecord, Storage, TokenCheck, check_key_name, rfc3339,
 };
 use crate::error::{Error, Result};
 use crate::secret;
@@ -556,17 +556,22 @@ impl Storage for PgStorage {
     fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Result<TokenCheck> {
         let Some(hash) = secret::token_hash(token) else { return Ok(TokenCheck::Unknown) };
         self.with(|client| {
-            let row = client.query_opt(
-                "UPDATE devices SET last_seen_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, centre_id",
-                &[&hash, &now],
-            )?;
-            if let Some(row) = row {
-                return Ok(TokenCheck::Device { device_id: row.try_get(0)?, centre_id: row.try_get(1)? });
+            let Some(row) = client.query_opt(
+                "SELECT id, centre_id, revoked_at, last_seen_at FROM devices WHERE token_hash = $1",
+                &[&hash],
+            )?
+            else {
+                return Ok(TokenCheck::Unknown);
+            };
+            let device_id: Uuid = row.try_get(0)?;
+            if row.try_get::<_, Option<DateTime<Utc>>>(2)?.is_some() {
+                return Ok(TokenCheck::Revoked { device_id });
             }
-            match client.query_opt("SELECT id FROM devices WHERE token_hash = $1", &[&hash])? {
-                Some(row) => Ok(TokenCheck::Revoked { device_id: row.try_get(0)? }),
-                None => Ok(TokenCheck::Unknown),
+            let seen: Option<DateTime<Utc>> = row.try_get(3)?;
+            if seen.is_none_or(|seen| seen < now - Duration::seconds(LAST_SEEN_RESOLUTION_SECS)) {
+                client.execute("UPDATE devices SET last_seen_at = $2 WHERE id = $1", &[&device_id, &now])?;
             }
+            Ok(TokenCheck::Device { device_id, centre_id: row.try_get(1)? })
         })
     }
 

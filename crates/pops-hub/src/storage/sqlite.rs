@@ -4,8 +4,9 @@
 
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::{
-    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, OfficeKey, OfficeKeySummary, PushOutcome,
-    QuarantineEntry, ReportRecord, Storage, TokenCheck, bad_uuid, check_key_name, rfc3339,
+    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
+    OfficeKeySummary, PushOutcome, QuarantineEntry, ReportRecord, Storage, TokenCheck, bad_uuid, check_key_name,
+    rfc3339,
 };
 use crate::error::{Error, Result};
 use crate::secret;
@@ -583,17 +584,20 @@ impl Storage for SqliteStorage {
     fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Result<TokenCheck> {
         let Some(hash) = secret::token_hash(token) else { return Ok(TokenCheck::Unknown) };
         let conn = self.conn();
-        let row: Option<(String, String, Option<String>)> = conn
-            .query_row("SELECT id, centre_id, revoked_at FROM devices WHERE token_hash = ?1", [&hash], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+        type Row = (String, String, Option<String>, Option<String>);
+        let row: Option<Row> = conn
+            .prepare_cached("SELECT id, centre_id, revoked_at, last_seen_at FROM devices WHERE token_hash = ?1")?
+            .query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let Some((id, centre, revoked)) = row else { return Ok(TokenCheck::Unknown) };
+        let Some((id, centre, revoked, seen)) = row else { return Ok(TokenCheck::Unknown) };
         let device_id = uuid(&id, "device id")?;
         if revoked.is_some() {
             return Ok(TokenCheck::Revoked { device_id });
         }
-        conn.execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![id, rfc3339(now)])?;
+        let stale = rfc3339(now - Duration::seconds(LAST_SEEN_RESOLUTION_SECS));
+        if seen.is_none_or(|seen| seen < stale) {
+            conn.execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![id, rfc3339(now)])?;
+        }
         Ok(TokenCheck::Device { device_id, centre_id: uuid(&centre, "centre_id")? })
     }
 
