@@ -5,7 +5,7 @@
 use crate::error::Error;
 use crate::limit::EnrolLimiter;
 use crate::secret;
-use crate::storage::{PushOutcome, Storage, TokenCheck};
+use crate::storage::{BatchHash, PushOutcome, Storage, TokenCheck};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -318,14 +318,19 @@ async fn push_batch(
         let json = if zipped { gunzip(&bytes, MAX_BODY_BYTES)? } else { bytes };
         let batch: Batch = parse_json(&json)?;
         batch.check().map_err(|e| Problem::bad_request(format!("the batch does not add up: {e}")))?;
-        let hash = secret::batch_hash(&batch).map_err(storage_problem)?;
-        Ok::<_, Problem>((batch, hash))
+        Ok::<_, Problem>(Arc::new(batch))
     })
     .await
     .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the hub could not read the batch"))?;
-    let (batch, hash) = parsed?;
+    let batch = parsed?;
     let (batch_id, first_seq, last_seq, count) = (batch.batch_id, batch.first_seq, batch.last_seq, batch.changes.len());
-    let outcome = blocking(&st, move |s| s.push_batch(device_id, &batch, &hash, Utc::now())).await?;
+    // The batch is hashed on a thread of its own while its transaction runs, which waits for the
+    // hash only where it needs it (see `Storage::push_batch_hashed`).
+    let (send, coming) = std::sync::mpsc::sync_channel(1);
+    let hashed = batch.clone();
+    tokio::task::spawn_blocking(move || send.send(secret::batch_hash(&hashed)));
+    let hash = BatchHash::coming(coming);
+    let outcome = blocking(&st, move |s| s.push_batch_hashed(device_id, &batch, &hash, Utc::now())).await?;
     match outcome {
         PushOutcome::Reply(reply) => {
             if let Ok(r) = serde_json::from_str::<BatchReply>(&reply) {

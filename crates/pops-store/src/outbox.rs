@@ -147,9 +147,9 @@ pub fn changes_json_after(conn: &Connection, after_seq: i64, limit: i64) -> Resu
 /// and the audit chain are untouched. Rows in the batch out for acknowledgement go out again exactly
 /// as they went, so they are left, and the record is listed in `outbox_scrub` until that batch's
 /// reply is committed ([`scrub_waiting`]).
-pub(crate) fn scrub_history(conn: &Connection, entity: &str, entity_id: Uuid) -> Result<()> {
+pub(crate) fn scrub_history(conn: &Connection, entity: &str, entity_id: Uuid) -> Result<usize> {
     let id = entity_id.to_string();
-    exec(
+    let rewritten = exec(
         conn,
         "UPDATE outbox SET op = latest.op, payload = latest.payload
          FROM (SELECT seq, op, payload FROM outbox WHERE entity = ?1 AND entity_id = ?2 ORDER BY seq DESC LIMIT 1)
@@ -180,19 +180,20 @@ pub(crate) fn scrub_history(conn: &Connection, entity: &str, entity_id: Uuid) ->
     } else {
         exec(conn, "DELETE FROM outbox_scrub WHERE entity = ?1 AND entity_id = ?2", params![entity, id])?;
     }
-    Ok(())
+    Ok(rewritten)
 }
 
 /// Scrubs the records [`scrub_history`] had to leave because their changes were in the batch out
-/// for acknowledgement; called whenever that batch is cleared.
-pub(crate) fn scrub_waiting(conn: &Connection) -> Result<()> {
+/// for acknowledgement; called whenever that batch is cleared. Answers how many rows it rewrote.
+pub(crate) fn scrub_waiting(conn: &Connection) -> Result<usize> {
     let waiting: Vec<(String, String)> = {
         let mut stmt = conn.prepare_cached("SELECT entity, entity_id FROM outbox_scrub")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
+    let mut rewritten = 0;
     for (entity, id) in waiting {
-        scrub_history(conn, &entity, parse_uuid(&id)?)?;
+        rewritten += scrub_history(conn, &entity, parse_uuid(&id)?)?;
     }
-    Ok(())
+    Ok(rewritten)
 }

@@ -114,6 +114,9 @@ pub struct ReplyRecorded {
     pub quarantined: usize,
     /// Rejected change ids the hub named that this laptop does not have (logged, not kept).
     pub unknown_rejections: usize,
+    /// Outbox rows rewritten by the removals that waited for this reply (`outbox::scrub_waiting`):
+    /// a batch read before the reply may no longer match the outbox.
+    pub scrubbed: usize,
 }
 
 fn stamp(at: DateTime<Utc>) -> String {
@@ -237,7 +240,7 @@ pub fn drop_batch(w: &Writer<'_>) -> Result<()> {
         "UPDATE sync_state SET pending_batch_id = NULL, pending_first_seq = NULL, pending_last_seq = NULL WHERE id = 1",
         [],
     )?;
-    crate::outbox::scrub_waiting(w.tx())
+    crate::outbox::scrub_waiting(w.tx()).map(drop)
 }
 
 /// Moves the sent mark to cover a batch that went out, up to its `last_seq` (never beyond the
@@ -282,7 +285,7 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
     // change acknowledged before has had its answer (stored, or quarantined then), so the hub
     // refusing it again as a duplicate (a re-sent batch, or a device enrolled anew re-sending
     // from seq 1) is no news for the manager.
-    let mut recorded = ReplyRecorded { acked: 0, quarantined: 0, unknown_rejections: 0 };
+    let mut recorded = ReplyRecorded { acked: 0, quarantined: 0, unknown_rejections: 0, scrubbed: 0 };
     let mut quarantine = Vec::new();
     for rejected in &reply.rejected {
         let id = rejected.change_id.to_string();
@@ -329,7 +332,7 @@ pub fn record_reply(w: &Writer<'_>, batch: &PendingBatch, reply: &BatchReply) ->
          WHERE id = 1",
         [&now],
     )?;
-    crate::outbox::scrub_waiting(w.tx())?;
+    recorded.scrubbed = crate::outbox::scrub_waiting(w.tx())?;
     Ok(recorded)
 }
 

@@ -557,7 +557,8 @@ fn a_removal_leaves_the_batch_out_as_it_went_and_scrubs_it_once_head_office_answ
         rejected: vec![],
         server_time: "2026-11-25T11:00:00.000Z".into(),
     };
-    fx.store.write(None, at(11), |w| sync::record_reply(w, &batch, &reply).map(|_| ())).unwrap();
+    let recorded = fx.store.write(None, at(11), |w| sync::record_reply(w, &batch, &reply)).unwrap();
+    assert!(recorded.scrubbed > 0, "the reply says it rewrote rows (a batch read before it is stale)");
     assert_eq!(names(&fx), 0, "no change holds the name once the batch is answered");
     assert_eq!(common::count(&fx.store, "SELECT count(*) FROM outbox_scrub"), 0);
     assert!(fx.store.read(pops_store::audit::verify).unwrap().problem.is_none());

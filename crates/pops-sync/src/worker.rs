@@ -533,21 +533,11 @@ impl Worker {
             if from > last {
                 return Ok(acked_batches);
             }
-            // The batch put together while the last one was out, if the reply made it the next one
-            // and nothing else has written to the store since; else built now.
-            let ready = match ahead.take() {
-                Some(a) if hub.pending.is_none() && a.pending.first_seq == from && a.limit == self.batch_limit => {
-                    let version = store.read(outbox::data_version)?;
-                    (version == a.data_version).then_some(a)
-                }
-                _ => None,
-            };
-            let (pending, body, json_bytes) = match ready {
-                Some(a) => {
-                    store.write(None, Utc::now(), |w| stored::begin_batch(w, &a.pending))?;
-                    (a.pending, a.body, a.json_bytes)
-                }
-                None => {
+            // The batch read while the last one was out, if the reply's commit made it the pending
+            // one (see below); else the pending one, or a new one, built now.
+            let (pending, body, json_bytes) = match ahead.take() {
+                Some(a) if hub.pending == Some(a.pending) => (a.pending, a.body, a.json_bytes),
+                _ => {
                     let (pending, json) = build_batch(store, &hub, from, last, self.batch_limit)?;
                     (pending, gzip(&json)?, json.len())
                 }
@@ -577,7 +567,24 @@ impl Worker {
             });
             match answer {
                 Ok(Pushed::Acked(reply)) => {
-                    let recorded = store.write(None, Utc::now(), |w| stored::record_reply(w, &pending, &reply))?;
+                    // The batch read ahead becomes the pending one in the same commit if the reply
+                    // makes it next, the batch limit is unchanged, no other connection has written
+                    // since it was read (`data_version`; a family's removal may have scrubbed
+                    // changes in it) and the reply rewrote no row either (`scrubbed`).
+                    let limit = self.batch_limit;
+                    let recorded = store.write(None, Utc::now(), |w| {
+                        let recorded = stored::record_reply(w, &pending, &reply)?;
+                        if let Some(a) = &ahead {
+                            let fits = a.pending.first_seq == reply.acked_through_seq + 1
+                                && a.limit == limit
+                                && recorded.scrubbed == 0
+                                && outbox::data_version(w.tx())? == a.data_version;
+                            if fits {
+                                stored::begin_batch(w, &a.pending)?;
+                            }
+                        }
+                        Ok(recorded)
+                    })?;
                     tracing::info!(
                         acked_through = reply.acked_through_seq,
                         newly_acked = recorded.acked,
@@ -661,10 +668,8 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// A batch put together ahead of its turn, not yet kept as pending: it goes out only if the hub's
-/// reply to the batch before it makes it next (`first_seq`), the batch limit is unchanged, and the
-/// store's `data_version` says nothing else has written since it was read (a family's removal may
-/// have scrubbed changes in it).
+/// A batch put together ahead of its turn, not yet kept as pending: it goes out only if the commit
+/// of the reply to the batch before it keeps it as pending (see `Worker::send_all`).
 struct Ahead {
     pending: PendingBatch,
     body: Vec<u8>,

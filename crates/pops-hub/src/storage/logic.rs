@@ -3,7 +3,7 @@
 //! primitive reads and writes of one open transaction ([`BatchTx`], [`ImportTx`]); the caller
 //! commits when these functions answer `Ok`.
 
-use super::{PushOutcome, rfc3339};
+use super::{BatchHash, PushOutcome, rfc3339};
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use pops_domain::change::{Change, Op};
@@ -69,14 +69,14 @@ pub(crate) fn run_batch(
     tx: &mut dyn BatchTx,
     device_id: Uuid,
     batch: &Batch,
-    hash: &str,
+    hash: &BatchHash,
     now: DateTime<Utc>,
 ) -> Result<(PushOutcome, BatchEffect)> {
     let mut effect = BatchEffect::default();
     let (centre_id, high_water) =
         tx.lock_device(device_id)?.ok_or_else(|| Error::NotFound(format!("no device {device_id}")))?;
     if let Some((stored_hash, reply)) = tx.stored_batch(device_id, batch.batch_id)? {
-        let outcome = if stored_hash == hash { PushOutcome::Reply(reply) } else { PushOutcome::BatchIdReused };
+        let outcome = if stored_hash == hash.get()? { PushOutcome::Reply(reply) } else { PushOutcome::BatchIdReused };
         return Ok((outcome, effect));
     }
     let next = high_water.saturating_add(1);
@@ -149,7 +149,7 @@ pub(crate) fn run_batch(
         tx.set_high_water(device_id, acked)?;
     }
     let reply = serde_json::to_string(&BatchReply { acked_through_seq: acked, rejected, server_time: at.clone() })?;
-    tx.store_batch(device_id, batch.batch_id, hash, &reply, &at)?;
+    tx.store_batch(device_id, batch.batch_id, hash.get()?, &reply, &at)?;
     Ok((PushOutcome::Reply(reply), effect))
 }
 

@@ -144,7 +144,19 @@ pub trait Storage: Send + Sync {
 
     /// Stores a batch (already checked with `Batch::check`) in one transaction, serialised per
     /// device. `hash` is [`crate::secret::batch_hash`] of it.
-    fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome>;
+    fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome> {
+        self.push_batch_hashed(device_id, batch, &BatchHash::ready(hash.to_string()), now)
+    }
+    /// [`Storage::push_batch`] with a hash that may still be being worked out on another thread:
+    /// the transaction waits for it only where it needs it (a batch id seen before, and storing
+    /// the batch at the end), so hashing a batch and storing it overlap.
+    fn push_batch_hashed(
+        &self,
+        device_id: Uuid,
+        batch: &Batch,
+        hash: &BatchHash,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome>;
     /// The device's high-water mark: every `seq` up to it is acknowledged. `NotFound` for an
     /// unknown device.
     fn acked_through(&self, device_id: Uuid) -> Result<i64>;
@@ -215,6 +227,36 @@ pub(crate) async fn on_blocking_thread<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&*storage))
         .await
         .unwrap_or_else(|e| Err(Error::Database(format!("a request's blocking task failed: {e}"))))
+}
+
+/// A batch's hash ([`crate::secret::batch_hash`]), ready or on its way from another thread.
+pub struct BatchHash {
+    value: std::sync::OnceLock<std::result::Result<String, String>>,
+    coming: std::sync::Mutex<Option<std::sync::mpsc::Receiver<Result<String>>>>,
+}
+
+impl BatchHash {
+    pub fn ready(hash: String) -> BatchHash {
+        BatchHash { value: std::sync::OnceLock::from(Ok(hash)), coming: std::sync::Mutex::new(None) }
+    }
+
+    /// The hash another thread sends on `coming`.
+    pub fn coming(coming: std::sync::mpsc::Receiver<Result<String>>) -> BatchHash {
+        BatchHash { value: std::sync::OnceLock::new(), coming: std::sync::Mutex::new(Some(coming)) }
+    }
+
+    /// The hash, waiting for it the first time if it is still on its way.
+    pub fn get(&self) -> Result<&str> {
+        let value = self.value.get_or_init(|| {
+            let coming = self.coming.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match coming.map(|rx| rx.recv()) {
+                Some(Ok(Ok(hash))) => Ok(hash),
+                Some(Ok(Err(e))) => Err(e.to_string()),
+                Some(Err(_)) | None => Err("the batch's hash was never worked out".into()),
+            }
+        });
+        value.as_deref().map_err(|e| Error::Database(e.clone()))
+    }
 }
 
 /// How stale a device's `last_seen_at` may get before a request moves it: head office reads it in

@@ -9,7 +9,7 @@
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::sqlite::check_centre_name;
 use super::{
-    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
+    BatchHash, CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
     OfficeKeySummary, PushOutcome, QuarantineEntry, ReportRecord, Storage, TokenCheck, check_key_name, rfc3339,
 };
 use crate::error::{Error, Result};
@@ -583,7 +583,13 @@ impl Storage for PgStorage {
         })
     }
 
-    fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome> {
+    fn push_batch_hashed(
+        &self,
+        device_id: Uuid,
+        batch: &Batch,
+        hash: &BatchHash,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
         self.write(|tx| Ok(run_batch(&mut PgTx(tx), device_id, batch, hash, now)?.0))
     }
 

@@ -4,7 +4,7 @@
 
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::{
-    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
+    BatchHash, CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
     OfficeKeySummary, PushOutcome, QuarantineEntry, ReportRecord, Storage, TokenCheck, bad_uuid, check_key_name,
     rfc3339,
 };
@@ -611,7 +611,13 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome> {
+    fn push_batch_hashed(
+        &self,
+        device_id: Uuid,
+        batch: &Batch,
+        hash: &BatchHash,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
         let (outcome, effect) = self.write(|tx| run_batch(&mut SqliteTx(tx), device_id, batch, hash, now))?;
         if effect.erased {
             // The pages written before the erase still sit in the write-ahead log until a
