@@ -3,11 +3,11 @@
 //! primitive reads and writes of one open transaction ([`BatchTx`], [`ImportTx`]); the caller
 //! commits when these functions answer `Ok`.
 
-use super::{BatchHash, PushOutcome, rfc3339};
+use super::{PushOutcome, Received, rfc3339};
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use pops_domain::change::{Change, Op};
-use pops_domain::sync::{Batch, BatchReply, Rejected, check_change, check_reference_item};
+use pops_domain::sync::{BatchReply, Rejected, check_change, check_reference_item};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -68,10 +68,13 @@ pub(crate) struct BatchEffect {
 pub(crate) fn run_batch(
     tx: &mut dyn BatchTx,
     device_id: Uuid,
-    batch: &Batch,
-    hash: &BatchHash,
+    received: &Received<'_>,
     now: DateTime<Utc>,
 ) -> Result<(PushOutcome, BatchEffect)> {
+    let (batch, hash) = (received.batch, received.hash);
+    if received.payloads.is_some_and(|p| p.len() != batch.changes.len()) {
+        return Err(Error::Database("a batch's payload texts do not match its changes".into()));
+    }
     let mut effect = BatchEffect::default();
     let (centre_id, high_water) =
         tx.lock_device(device_id)?.ok_or_else(|| Error::NotFound(format!("no device {device_id}")))?;
@@ -92,7 +95,7 @@ pub(crate) fn run_batch(
     // New upserts wait here and are written together: their changes, then their records. An
     // erase writes them first, so that it scrubs every earlier change of its record.
     let mut waiting: Vec<(&Change, String)> = Vec::new();
-    for change in &batch.changes {
+    for (i, change) in batch.changes.iter().enumerate() {
         let again_in_batch = !seen_in_batch.insert(change.change_id);
         if change.seq <= high_water {
             match tx.stored_change(change.change_id)? {
@@ -128,8 +131,11 @@ pub(crate) fn run_batch(
             rejected.push(Rejected { change_id: change.change_id, reason });
             continue;
         }
-        // The payload as text once, for the change's row.
-        let payload = serde_json::to_string(&change.payload)?;
+        // The payload as text once, for the change's row (the reader may have written it already).
+        let payload = match received.payloads {
+            Some(texts) => texts[i].clone(),
+            None => serde_json::to_string(&change.payload)?,
+        };
         match change.op {
             Op::Upsert => waiting.push((change, payload)),
             Op::Erase => {

@@ -145,18 +145,11 @@ pub trait Storage: Send + Sync {
     /// Stores a batch (already checked with `Batch::check`) in one transaction, serialised per
     /// device. `hash` is [`crate::secret::batch_hash`] of it.
     fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome> {
-        self.push_batch_hashed(device_id, batch, &BatchHash::ready(hash.to_string()), now)
+        let hash = BatchHash::ready(hash.to_string());
+        self.push_received(device_id, &Received { batch, payloads: None, hash: &hash }, now)
     }
-    /// [`Storage::push_batch`] with a hash that may still be being worked out on another thread:
-    /// the transaction waits for it only where it needs it (a batch id seen before, and storing
-    /// the batch at the end), so hashing a batch and storing it overlap.
-    fn push_batch_hashed(
-        &self,
-        device_id: Uuid,
-        batch: &Batch,
-        hash: &BatchHash,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome>;
+    /// [`Storage::push_batch`] for a batch as the API received it (see [`Received`]).
+    fn push_received(&self, device_id: Uuid, received: &Received<'_>, now: DateTime<Utc>) -> Result<PushOutcome>;
     /// The device's high-water mark: every `seq` up to it is acknowledged. `NotFound` for an
     /// unknown device.
     fn acked_through(&self, device_id: Uuid) -> Result<i64>;
@@ -227,6 +220,18 @@ pub(crate) async fn on_blocking_thread<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&*storage))
         .await
         .unwrap_or_else(|e| Err(Error::Database(format!("a request's blocking task failed: {e}"))))
+}
+
+/// A batch as the API received it, for its transaction.
+pub struct Received<'a> {
+    pub batch: &'a Batch,
+    /// Each change's payload as JSON text (`serde_json::to_string` of it), in the batch's order,
+    /// when the reader wrote them already; else the transaction writes them.
+    pub payloads: Option<&'a [String]>,
+    /// May still be being worked out on another thread: the transaction waits for it only where
+    /// it needs it (a batch id seen before, and storing the batch at the end), so hashing a batch
+    /// and storing it overlap.
+    pub hash: &'a BatchHash,
 }
 
 /// A batch's hash ([`crate::secret::batch_hash`]), ready or on its way from another thread.

@@ -9,14 +9,15 @@
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::sqlite::check_centre_name;
 use super::{
-    BatchHash, CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
-    OfficeKeySummary, PushOutcome, QuarantineEntry, ReportRecord, Storage, TokenCheck, check_key_name, rfc3339,
+    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
+    OfficeKeySummary, PushOutcome, QuarantineEntry, Received, ReportRecord, Storage, TokenCheck, check_key_name,
+    rfc3339,
 };
 use crate::error::{Error, Result};
 use crate::secret;
 use chrono::{DateTime, Duration, Utc};
 use pops_domain::change::{Change, Op};
-use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
+use pops_domain::sync::{ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
 use postgres::types::ToSql;
 use postgres::{NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
@@ -583,14 +584,8 @@ impl Storage for PgStorage {
         })
     }
 
-    fn push_batch_hashed(
-        &self,
-        device_id: Uuid,
-        batch: &Batch,
-        hash: &BatchHash,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome> {
-        self.write(|tx| Ok(run_batch(&mut PgTx(tx), device_id, batch, hash, now)?.0))
+    fn push_received(&self, device_id: Uuid, received: &Received<'_>, now: DateTime<Utc>) -> Result<PushOutcome> {
+        self.write(|tx| Ok(run_batch(&mut PgTx(tx), device_id, received, now)?.0))
     }
 
     fn acked_through(&self, device_id: Uuid) -> Result<i64> {

@@ -4,15 +4,15 @@
 
 use super::logic::{BatchTx, ImportTx, run_batch, run_import};
 use super::{
-    BatchHash, CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
-    OfficeKeySummary, PushOutcome, QuarantineEntry, ReportRecord, Storage, TokenCheck, bad_uuid, check_key_name,
-    rfc3339,
+    CODE_LIFETIME_HOURS, CentreState, CentreSummary, DeviceState, LAST_SEEN_RESOLUTION_SECS, OfficeKey,
+    OfficeKeySummary, PushOutcome, QuarantineEntry, Received, ReportRecord, Storage, TokenCheck, bad_uuid,
+    check_key_name, rfc3339,
 };
 use crate::error::{Error, Result};
 use crate::secret;
 use chrono::{DateTime, Duration, Utc};
 use pops_domain::change::{Change, Op};
-use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
+use pops_domain::sync::{ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -611,14 +611,8 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn push_batch_hashed(
-        &self,
-        device_id: Uuid,
-        batch: &Batch,
-        hash: &BatchHash,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome> {
-        let (outcome, effect) = self.write(|tx| run_batch(&mut SqliteTx(tx), device_id, batch, hash, now))?;
+    fn push_received(&self, device_id: Uuid, received: &Received<'_>, now: DateTime<Utc>) -> Result<PushOutcome> {
+        let (outcome, effect) = self.write(|tx| run_batch(&mut SqliteTx(tx), device_id, received, now))?;
         if effect.erased {
             // The pages written before the erase still sit in the write-ahead log until a
             // checkpoint copies the new ones over them: do it now, and empty the log.
