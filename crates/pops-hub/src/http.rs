@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use http_body_util::BodyExt;
-use pops_domain::change::Change;
 use pops_domain::sync::{
     Batch, BatchReply, DEFAULT_CHANGES_PAGE, DeviceStatus, EnrolRequest, Health, MAX_BODY_BYTES, MAX_CHANGES_PAGE,
     ProblemDoc, REFERENCE_PAGE, dataset, decode,
@@ -267,45 +266,12 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem
     decode(&value).map_err(|e| Problem::bad_request(format!("the body is not as expected: {e}")))
 }
 
-/// A batch's body read on two threads: the changes array is split (each change kept as its raw
-/// text), each half parsed on a thread of its own, and each payload written out as JSON text for
-/// its row there too, off the transaction's path. A body this way cannot read is read the plain
-/// way, for the same answer and the same error.
+/// A batch's body read, and each payload written out as JSON text for its row here, not in the
+/// transaction that holds the write lock.
 fn read_batch(json: &[u8]) -> Result<(Batch, Vec<String>), Problem> {
-    #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        batch_id: uuid::Uuid,
-        first_seq: i64,
-        last_seq: i64,
-        #[serde(borrow)]
-        changes: Vec<&'a serde_json::value::RawValue>,
-    }
-    type Read = Result<Vec<(Change, String)>, serde_json::Error>;
-    let read = |raw: &[&serde_json::value::RawValue]| -> Read {
-        raw.iter()
-            .map(|r| {
-                let change: Change = serde_json::from_str(r.get())?;
-                let payload = serde_json::to_string(&change.payload)?;
-                Ok((change, payload))
-            })
-            .collect()
-    };
-    let plain = || -> Result<(Batch, Vec<String>), Problem> {
-        let batch: Batch = parse_json(json)?;
-        let payloads = batch.changes.iter().map(|c| serde_json::to_string(&c.payload)).collect::<Result<_, _>>();
-        let payloads = payloads.map_err(|_| Problem::bad_request("a payload could not be read"))?;
-        Ok((batch, payloads))
-    };
-    let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(json) else { return plain() };
-    let (first, second) = envelope.changes.split_at(envelope.changes.len() / 2);
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| read(second));
-        (read(first), second.join())
-    });
-    let (Ok(first), Ok(Ok(second))) = (first, second) else { return plain() };
-    let (changes, payloads) = first.into_iter().chain(second).unzip();
-    let batch =
-        Batch { batch_id: envelope.batch_id, first_seq: envelope.first_seq, last_seq: envelope.last_seq, changes };
+    let batch: Batch = parse_json(json)?;
+    let payloads = batch.changes.iter().map(|c| serde_json::to_string(&c.payload)).collect::<Result<_, _>>();
+    let payloads = payloads.map_err(|_| Problem::bad_request("a payload could not be read"))?;
     Ok((batch, payloads))
 }
 
@@ -504,7 +470,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use pops_domain::change::Op;
+    use pops_domain::change::{Change, Op};
 
     fn change(seq: i64, payload: serde_json::Value) -> Change {
         Change {
@@ -521,7 +487,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_read_on_two_threads_is_the_batch_and_its_payloads_as_text() {
+    fn a_batch_read_is_the_batch_and_its_payloads_as_text() {
         let payloads = [
             serde_json::json!({"z": 1, "a": {"nested": [1, 2, "three"]}, "name": "Zoë 🌸 \"quoted\"\n"}),
             serde_json::json!({}),
@@ -540,7 +506,7 @@ mod tests {
     }
 
     #[test]
-    fn a_body_the_split_reading_refuses_gets_the_plain_readings_error() {
+    fn a_body_that_is_not_a_batch_gets_the_plain_readings_error() {
         let not_json = read_batch(b"{\"batch_id\": nope").unwrap_err();
         assert!(not_json.detail.contains("not valid JSON"), "{}", not_json.detail);
         let batch = Batch {

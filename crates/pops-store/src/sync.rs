@@ -244,16 +244,16 @@ pub fn drop_batch(w: &Writer<'_>) -> Result<()> {
 }
 
 /// Moves the sent mark to cover a batch that went out, up to its `last_seq` (never beyond the
-/// newest row). Batches go out in seq order from the first unacknowledged row, so the rows sent are
-/// always those up to the mark. Answers how many rows are newly sent.
-pub fn mark_sent(w: &Writer<'_>, batch_last_seq: i64) -> Result<usize> {
-    let through = batch_last_seq.min(last_seq(w.tx())?);
-    let before: i64 = row(w.tx(), "SELECT sent_through_seq FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
-    if through <= before {
-        return Ok(0);
-    }
-    exec(w.tx(), "UPDATE sync_state SET sent_through_seq = ?1 WHERE id = 1", [through])?;
-    Ok(usize::try_from(through - before).unwrap_or(0))
+/// newest row, never back). Batches go out in seq order from the first unacknowledged row, so the
+/// rows sent are always those up to the mark.
+pub fn mark_sent(w: &Writer<'_>, batch_last_seq: i64) -> Result<()> {
+    exec(
+        w.tx(),
+        "UPDATE sync_state SET sent_through_seq = MAX(sent_through_seq, MIN(?1, (SELECT COALESCE(MAX(seq), 0) FROM outbox)))
+         WHERE id = 1",
+        [batch_last_seq],
+    )?;
+    Ok(())
 }
 
 /// Every row up to `through` (never beyond the newest row) is acknowledged: the next batch starts

@@ -568,15 +568,13 @@ impl Worker {
             match answer {
                 Ok(Pushed::Acked(reply)) => {
                     // The batch read ahead becomes the pending one in the same commit if the reply
-                    // makes it next, the batch limit is unchanged, no other connection has written
-                    // since it was read (`data_version`; a family's removal may have scrubbed
-                    // changes in it) and the reply rewrote no row either (`scrubbed`).
-                    let limit = self.batch_limit;
+                    // makes it next, no other connection has written since it was read
+                    // (`data_version`; a family's removal may have scrubbed changes in it) and the
+                    // reply rewrote no row either (`scrubbed`).
                     let recorded = store.write(None, Utc::now(), |w| {
                         let recorded = stored::record_reply(w, &pending, &reply)?;
                         if let Some(a) = &ahead {
                             let fits = a.pending.first_seq == reply.acked_through_seq + 1
-                                && a.limit == limit
                                 && recorded.scrubbed == 0
                                 && outbox::data_version(w.tx())? == a.data_version;
                             if fits {
@@ -674,7 +672,6 @@ struct Ahead {
     pending: PendingBatch,
     body: Vec<u8>,
     json_bytes: usize,
-    limit: usize,
     data_version: i64,
 }
 
@@ -684,7 +681,7 @@ fn look_ahead(store: &Store, from: i64, limit: usize) -> Option<Ahead> {
     let data_version = store.read(outbox::data_version).ok()?;
     let (pending, json) = new_batch(store, from, limit).ok()?;
     let body = gzip(&json).ok()?;
-    Some(Ahead { pending, json_bytes: json.len(), body, limit, data_version })
+    Some(Ahead { pending, json_bytes: json.len(), body, data_version })
 }
 
 /// A new batch from `from` of at most `limit` changes and [`MAX_BATCH_JSON_BYTES`] of JSON, and
