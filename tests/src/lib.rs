@@ -34,7 +34,6 @@ pub mod axe;
 mod display;
 mod driver;
 mod process;
-pub mod proxy;
 mod session;
 
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@
 mod common;
 
 use common::{Hub, Laptop, drained};
-use pops_e2e::proxy::FaultProxy;
+use pops_proxy::FaultProxy;
 use pops_store::outbox;
 use pops_sync::{SyncConfig, Syncer};
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! The worker and the real hub with a fault-injecting proxy between them (`pops_e2e::proxy`), on
+//! The worker and the real hub with a fault-injecting proxy between them (`pops_proxy`), on
 //! 127.0.0.1: every failure the sync brief names, and after each, the hub holds exactly the
 //! laptops' outboxes (less what it quarantined) — nothing lost, nothing twice — and every queue drains.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,7 +7,7 @@ mod common;
 
 use common::{Hub, Laptop, attached, drained, hub_changes, wait_for};
 use pops_domain::sync::dataset;
-use pops_e2e::proxy::{Fault, FaultProxy, Rule};
+use pops_proxy::{Fault, FaultProxy, Rule};
 use pops_store::{DbKey, Store, sync};
 use pops_sync::{SyncConfig, Syncer};
 use serde_json::json;
@@ -62,7 +62,7 @@ fn enrolled_through(link: &Link, hub: &Hub, laptop: &Laptop) -> Syncer {
     syncer
 }
 
-fn batch_posts(link: &Link) -> Vec<pops_e2e::proxy::Seen> {
+fn batch_posts(link: &Link) -> Vec<pops_proxy::Seen> {
     link.proxy.seen().into_iter().filter(|s| s.method == "POST" && s.path.ends_with("/batches")).collect()
 }
 
@@ -335,7 +335,7 @@ fn a_family_removed_while_the_next_batch_was_read_ahead_leaves_no_name_at_the_hu
 
     // When the reply to batch 1 starts back, the desk removes the family.
     let removed = Arc::new(std::sync::Mutex::new(false));
-    let hook: pops_e2e::proxy::Hook = {
+    let hook: pops_proxy::Hook = {
         let removed = removed.clone();
         let opener = std::sync::Mutex::new(Some(opener));
         Arc::new(move || {
@@ -352,7 +352,7 @@ fn a_family_removed_while_the_next_batch_was_read_ahead_leaves_no_name_at_the_hu
     // Once the hub has stored batch 2: does it hold the family's names? (A later erase would scrub
     // them at the hub, so this is the moment to look.)
     let named_at_hub = Arc::new(std::sync::Mutex::new(None));
-    let look: pops_e2e::proxy::Hook = {
+    let look: pops_proxy::Hook = {
         let (named_at_hub, storage) = (named_at_hub.clone(), hub.storage.clone());
         Arc::new(move || {
             let device = storage.centre_states().unwrap()[0].devices[0].id;

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! # async fn example(hub: std::net::SocketAddr) {
-//! use pops_e2e::proxy::{Fault, FaultProxy, Rule};
+//! use pops_proxy::{Fault, FaultProxy, Rule};
 //!
 //! let proxy = FaultProxy::start(hub).await;
 //! proxy.add_rule(Rule::new("POST", "/batches", 1, Fault::LoseResponse));
