@@ -515,11 +515,17 @@ pub fn status(conn: &Connection) -> Result<SyncState> {
         Option<String>,
         Option<String>,
         bool,
+        i64,
+        i64,
     );
+    // One statement, so one snapshot: read one by one, a reply committed in between could show
+    // nothing waiting beside the mark from before it.
     let r: Row = row(
         conn,
         "SELECT hub_url, device_id, centre_id, device_token IS NOT NULL, enrolled_at, acked_through_seq,
-                last_ack_at, last_attempt_at, last_error, last_error_at, blocked
+                last_ack_at, last_attempt_at, last_error, last_error_at, blocked,
+                MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0) - confirmed_through_seq, 0),
+                (SELECT count(*) FROM sync_quarantine)
          FROM sync_state WHERE id = 1",
         [],
         |r| {
@@ -535,6 +541,8 @@ pub fn status(conn: &Connection) -> Result<SyncState> {
                 r.get(8)?,
                 r.get(9)?,
                 r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
             ))
         },
     )?;
@@ -550,16 +558,11 @@ pub fn status(conn: &Connection) -> Result<SyncState> {
         last_error,
         last_error_at,
         blocked,
+        // Seqs have no gaps, so the rows not yet acknowledged are those above the confirmed mark
+        // (which is above `acked_through_seq` while a 409 has the device re-sending what the hub had).
+        waiting,
+        quarantined,
     ) = r;
-    // Seqs have no gaps, so the rows not yet acknowledged are those above the confirmed mark (which
-    // is above `acked_through_seq` while a 409 has the device re-sending what the hub had).
-    let waiting: i64 = row(
-        conn,
-        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0) - confirmed_through_seq, 0) FROM sync_state WHERE id = 1",
-        [],
-        |r| r.get(0),
-    )?;
-    let quarantined: i64 = row(conn, "SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?;
     Ok(SyncState {
         enrolled,
         hub_url,
