@@ -99,29 +99,99 @@ impl Batch {
     /// Whether the batch's fields agree with each other (a 400 at the hub when they do not): one
     /// to [`MAX_BATCH_CHANGES`] changes, numbered `first_seq`, `first_seq + 1`, … `last_seq`.
     pub fn check(&self) -> Result<(), String> {
-        if self.changes.is_empty() {
-            return Err("a batch must hold at least one change".into());
-        }
-        if self.changes.len() > MAX_BATCH_CHANGES {
-            return Err(format!("a batch holds at most {MAX_BATCH_CHANGES} changes"));
-        }
-        if self.first_seq < 1 {
-            return Err("first_seq must be 1 or more".into());
-        }
-        let too_large = || "the seqs are too large".to_string();
-        for (i, change) in self.changes.iter().enumerate() {
-            let want = self.first_seq.checked_add(i as i64).ok_or_else(too_large)?;
-            if change.seq != want {
-                return Err(format!("change {} has seq {} where {want} was expected", i + 1, change.seq));
-            }
-        }
-        // Below i64::MAX, so that `last_seq + 1` (the next expected seq) exists too.
-        let last = self.first_seq.checked_add(self.changes.len() as i64).ok_or_else(too_large)? - 1;
-        if self.last_seq != last {
-            return Err(format!("last_seq is {} but the changes end at {last}", self.last_seq));
-        }
-        Ok(())
+        check_numbering(self.first_seq, self.last_seq, self.changes.iter().map(|c| c.seq))
     }
+}
+
+/// One change as the hub reads it off the wire: the fields of a [`Change`], with the payload kept
+/// as the JSON text it came as. The hub checks it ([`check_raw_change`]) and stores that text
+/// without ever building the payload as a [`serde_json::Value`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawChange {
+    pub change_id: Uuid,
+    pub seq: i64,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub op: Op,
+    pub occurred_at: String,
+    pub user_id: Uuid,
+    pub schema_version: i64,
+    pub payload: Box<serde_json::value::RawValue>,
+}
+
+impl RawChange {
+    /// `change` with its payload written out as compact JSON text.
+    pub fn from_change(change: &Change) -> serde_json::Result<RawChange> {
+        Ok(RawChange {
+            change_id: change.change_id,
+            seq: change.seq,
+            entity: change.entity.clone(),
+            entity_id: change.entity_id,
+            op: change.op,
+            occurred_at: change.occurred_at.clone(),
+            user_id: change.user_id,
+            schema_version: change.schema_version,
+            payload: serde_json::value::to_raw_value(&change.payload)?,
+        })
+    }
+
+    /// The payload read as a value.
+    pub fn payload_value(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::from_str(self.payload.get())
+    }
+}
+
+/// A [`Batch`] as the hub reads it: its changes are [`RawChange`]s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawBatch {
+    pub batch_id: Uuid,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub changes: Vec<RawChange>,
+}
+
+impl RawBatch {
+    /// `batch` with each payload written out as compact JSON text.
+    pub fn from_batch(batch: &Batch) -> serde_json::Result<RawBatch> {
+        Ok(RawBatch {
+            batch_id: batch.batch_id,
+            first_seq: batch.first_seq,
+            last_seq: batch.last_seq,
+            changes: batch.changes.iter().map(RawChange::from_change).collect::<serde_json::Result<_>>()?,
+        })
+    }
+
+    /// [`Batch::check`].
+    pub fn check(&self) -> Result<(), String> {
+        check_numbering(self.first_seq, self.last_seq, self.changes.iter().map(|c| c.seq))
+    }
+}
+
+/// One to [`MAX_BATCH_CHANGES`] seqs, numbered `first_seq`, `first_seq + 1`, … `last_seq`.
+fn check_numbering(first_seq: i64, last_seq: i64, seqs: impl ExactSizeIterator<Item = i64>) -> Result<(), String> {
+    let count = seqs.len();
+    if count == 0 {
+        return Err("a batch must hold at least one change".into());
+    }
+    if count > MAX_BATCH_CHANGES {
+        return Err(format!("a batch holds at most {MAX_BATCH_CHANGES} changes"));
+    }
+    if first_seq < 1 {
+        return Err("first_seq must be 1 or more".into());
+    }
+    let too_large = || "the seqs are too large".to_string();
+    for (i, seq) in seqs.enumerate() {
+        let want = first_seq.checked_add(i as i64).ok_or_else(too_large)?;
+        if seq != want {
+            return Err(format!("change {} has seq {seq} where {want} was expected", i + 1));
+        }
+    }
+    // Below i64::MAX, so that `last_seq + 1` (the next expected seq) exists too.
+    let last = first_seq.checked_add(count as i64).ok_or_else(too_large)? - 1;
+    if last_seq != last {
+        return Err(format!("last_seq is {last_seq} but the changes end at {last}"));
+    }
+    Ok(())
 }
 
 /// A change the hub acknowledged but would not apply, and why.
@@ -325,13 +395,76 @@ fn quiet_message(message: &str) -> String {
     "has a value that is not allowed here".to_string()
 }
 
-fn decodes_as<T: DeserializeOwned>(what: &str, payload: &serde_json::Value) -> Result<(), String> {
-    // Straight through first (every valid change, so every batch, pays only this); the slower
-    // reading that tracks the path runs only to word a refusal.
-    if T::deserialize(payload).is_ok() {
+/// A payload that can be read as a record type, as a value or as JSON text.
+trait RecordSource {
+    /// Whether the payload reads as a `T`; the reason, naming the field, when it does not.
+    fn reads_as<T: DeserializeOwned>(&self, what: &str) -> Result<(), String>;
+}
+
+impl RecordSource for serde_json::Value {
+    fn reads_as<T: DeserializeOwned>(&self, what: &str) -> Result<(), String> {
+        // Straight through first (every valid change, so every batch, pays only this); the slower
+        // reading that tracks the path runs only to word a refusal.
+        if T::deserialize(self).is_ok() {
+            return Ok(());
+        }
+        decode::<T>(self).map(|_| ()).map_err(|e| format!("the payload is not a valid {what} record ({e})"))
+    }
+}
+
+impl RecordSource for str {
+    /// Unworded: a payload this refuses is read again as a value, which words the reason.
+    fn reads_as<T: DeserializeOwned>(&self, _what: &str) -> Result<(), String> {
+        serde_json::from_str::<T>(self).map(|_| ()).map_err(|_| String::new())
+    }
+}
+
+/// Whether an upsert's payload reads as its entity's record type, where this crate knows the type.
+fn check_record<S: RecordSource + ?Sized>(entity: &str, payload: &S) -> Result<(), String> {
+    match entity {
+        entity::CHECK_IN => payload.reads_as::<crate::visits::CheckIn>("check_in"),
+        entity::VISITS_SESSION => payload.reads_as::<crate::visits::VisitsSession>("visits_session"),
+        entity::SESSION_TEMPLATE => payload.reads_as::<crate::visits::SessionTemplate>("session_template"),
+        entity::ROLL_CALL => payload.reads_as::<crate::visits::RollCall>("roll_call"),
+        entity::FAMILY => payload.reads_as::<crate::families::Family>("family"),
+        entity::FEEDBACK => payload.reads_as::<crate::desk::Feedback>("feedback"),
+        entity::ENQUIRY => payload.reads_as::<crate::desk::Enquiry>("enquiry"),
+        entity::CENTRE_EVENT => payload.reads_as::<crate::desk::CentreEvent>("centre_event"),
+        entity::ACCOUNT => payload.reads_as::<crate::account::Account>("account"),
+        // `centre` and `settings` payloads are pops-store's `CentreRecord` and `Settings`, which this
+        // crate cannot see (the dependency runs the other way); for them the other checks suffice.
+        _ => Ok(()),
+    }
+}
+
+/// The checks of a change that do not look at its payload.
+fn check_envelope(entity: &str, schema_version: i64, occurred_at: &str) -> Result<(), String> {
+    if !KNOWN_ENTITIES.contains(&entity) {
+        return Err("the entity is not one the hub knows".into());
+    }
+    if !(1..=MAX_SCHEMA_VERSION).contains(&schema_version) {
+        return Err(format!("schema_version must be from 1 to {MAX_SCHEMA_VERSION}"));
+    }
+    if chrono::DateTime::parse_from_rfc3339(occurred_at).is_err() {
+        return Err("occurred_at is not an RFC 3339 time".into());
+    }
+    Ok(())
+}
+
+/// The checks of a change's payload, read as a value.
+fn check_payload(entity: &str, entity_id: Uuid, op: Op, payload: &serde_json::Value) -> Result<(), String> {
+    let Some(object) = payload.as_object() else {
+        return Err("the payload must be a JSON object".into());
+    };
+    if let Some(id) = object.get("id")
+        && id.as_str().and_then(|s| Uuid::parse_str(s).ok()) != Some(entity_id)
+    {
+        return Err("the payload's id is not the change's entity_id".into());
+    }
+    if op == Op::Erase {
         return Ok(());
     }
-    decode::<T>(payload).map(|_| ()).map_err(|e| format!("the payload is not a valid {what} record ({e})"))
+    check_record(entity, payload)
 }
 
 /// Whether the hub can apply `change`: a known entity, a payload that is a JSON object whose `id`
@@ -340,41 +473,92 @@ fn decodes_as<T: DeserializeOwned>(what: &str, payload: &serde_json::Value) -> R
 /// that reads as that record. A change that fails is acknowledged but quarantined at the hub. The
 /// reason is plain English and never contains text from the payload.
 pub fn check_change(change: &Change) -> Result<(), String> {
-    if !KNOWN_ENTITIES.contains(&change.entity.as_str()) {
-        return Err("the entity is not one the hub knows".into());
-    }
-    if !(1..=MAX_SCHEMA_VERSION).contains(&change.schema_version) {
-        return Err(format!("schema_version must be from 1 to {MAX_SCHEMA_VERSION}"));
-    }
-    if chrono::DateTime::parse_from_rfc3339(&change.occurred_at).is_err() {
-        return Err("occurred_at is not an RFC 3339 time".into());
-    }
-    let Some(object) = change.payload.as_object() else {
-        return Err("the payload must be a JSON object".into());
-    };
-    if let Some(id) = object.get("id")
-        && id.as_str().and_then(|s| Uuid::parse_str(s).ok()) != Some(change.entity_id)
-    {
-        return Err("the payload's id is not the change's entity_id".into());
-    }
-    if change.op == Op::Erase {
+    check_envelope(&change.entity, change.schema_version, &change.occurred_at)?;
+    check_payload(&change.entity, change.entity_id, change.op, &change.payload)
+}
+
+/// [`check_change`] of a change as the hub reads it, with the same answer, read from the payload's
+/// text: its `id` and then its record type, without building the payload as a value. Only a payload
+/// this quick reading refuses, or cannot judge (it gives a field twice), is read as a value, and
+/// [`check_change`]'s rules decide it and word the reason.
+pub fn check_raw_change(change: &RawChange) -> Result<(), String> {
+    check_envelope(&change.entity, change.schema_version, &change.occurred_at)?;
+    let text = change.payload.get();
+    if quick_payload_check(&change.entity, change.entity_id, change.op, text) {
         return Ok(());
     }
-    let payload = &change.payload;
-    match change.entity.as_str() {
-        entity::CHECK_IN => decodes_as::<crate::visits::CheckIn>("check_in", payload),
-        entity::VISITS_SESSION => decodes_as::<crate::visits::VisitsSession>("visits_session", payload),
-        entity::SESSION_TEMPLATE => decodes_as::<crate::visits::SessionTemplate>("session_template", payload),
-        entity::ROLL_CALL => decodes_as::<crate::visits::RollCall>("roll_call", payload),
-        entity::FAMILY => decodes_as::<crate::families::Family>("family", payload),
-        entity::FEEDBACK => decodes_as::<crate::desk::Feedback>("feedback", payload),
-        entity::ENQUIRY => decodes_as::<crate::desk::Enquiry>("enquiry", payload),
-        entity::CENTRE_EVENT => decodes_as::<crate::desk::CentreEvent>("centre_event", payload),
-        entity::ACCOUNT => decodes_as::<crate::account::Account>("account", payload),
-        // `centre` and `settings` payloads are pops-store's `CentreRecord` and `Settings`, which this
-        // crate cannot see (the dependency runs the other way); for them the checks above suffice.
-        _ => Ok(()),
+    let payload = change.payload_value().map_err(|_| "the payload is not valid JSON".to_string())?;
+    check_payload(&change.entity, change.entity_id, change.op, &payload)
+}
+
+/// Whether the payload text passes [`check_payload`]; `false` when it fails or this cannot tell.
+/// Never `true` where `check_payload` would refuse: it passes only an object with no `id`, or with
+/// the change's `entity_id` as its one `id`, that reads straight as its record type (which refuses
+/// a field given twice).
+fn quick_payload_check(entity: &str, entity_id: Uuid, op: Op, text: &str) -> bool {
+    // A record type reads from a JSON array too, field by field: the payload must be an object.
+    if !text.starts_with('{') {
+        return false;
     }
+    match pick_fields(text, ["id"]) {
+        Ok([None]) => {}
+        Ok([Some(serde_json::Value::String(id))]) if Uuid::parse_str(&id).ok() == Some(entity_id) => {}
+        _ => return false,
+    }
+    op == Op::Erase || check_record(entity, text).is_ok()
+}
+
+/// The top-level fields `names` of a JSON object given as text, each as a value (`None` when it is
+/// absent), read without building the rest of the object. An error when the text is not one JSON
+/// object, or gives one of these fields twice.
+pub fn pick_fields<const N: usize>(
+    text: &str,
+    names: [&str; N],
+) -> Result<[Option<serde_json::Value>; N], serde_json::Error> {
+    use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
+    use std::fmt;
+
+    /// A key: its place in `names`, if it is one of them.
+    struct Key<'n, const N: usize>(&'n [&'n str; N]);
+    impl<'de, const N: usize> DeserializeSeed<'de> for Key<'_, N> {
+        type Value = Option<usize>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl<'de, const N: usize> Visitor<'de> for Key<'_, N> {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Option<usize>, E> {
+            Ok(self.0.iter().position(|n| *n == key))
+        }
+    }
+    struct Pick<'n, const N: usize>(&'n [&'n str; N]);
+    impl<'de, const N: usize> Visitor<'de> for Pick<'_, N> {
+        type Value = [Option<serde_json::Value>; N];
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out: [Option<serde_json::Value>; N] = std::array::from_fn(|_| None);
+            while let Some(place) = map.next_key_seed(Key(self.0))? {
+                match place {
+                    Some(i) if out[i].is_some() => return Err(A::Error::custom("a field is given twice")),
+                    Some(i) => out[i] = Some(map.next_value()?),
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let out = serde::Deserializer::deserialize_map(&mut reader, Pick(&names))?;
+    reader.end()?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -414,17 +598,25 @@ mod tests {
         assert_eq!(ok.check(), Ok(()));
         let gap = Batch { changes: vec![change(3), change(5)], last_seq: 5, ..ok.clone() };
         assert!(gap.check().unwrap_err().contains("seq 5 where 4"));
-        let last = Batch { last_seq: 9, ..ok.clone() };
-        assert!(last.check().unwrap_err().contains("last_seq"));
+        let last_wrong = Batch { last_seq: 9, ..ok.clone() };
+        assert!(last_wrong.check().unwrap_err().contains("last_seq"));
         let empty = Batch { changes: vec![], ..ok.clone() };
         assert!(empty.check().is_err());
         let zero = Batch { first_seq: 0, last_seq: 0, changes: vec![change(0)], ..ok.clone() };
         assert!(zero.check().is_err());
-        let huge =
-            Batch { first_seq: i64::MAX, last_seq: i64::MAX, changes: vec![change(i64::MAX), change(i64::MIN)], ..ok };
+        let huge = Batch {
+            first_seq: i64::MAX,
+            last_seq: i64::MAX,
+            changes: vec![change(i64::MAX), change(i64::MIN)],
+            ..ok.clone()
+        };
         assert!(huge.check().unwrap_err().contains("too large"));
-        let last = Batch { first_seq: i64::MAX, last_seq: i64::MAX, changes: vec![change(i64::MAX)], ..huge };
+        let last = Batch { first_seq: i64::MAX, last_seq: i64::MAX, changes: vec![change(i64::MAX)], ..huge.clone() };
         assert!(last.check().unwrap_err().contains("too large"));
+        // The hub's reading of a batch is checked by the same rules.
+        for b in [ok, gap, last_wrong, last, empty, zero, huge] {
+            assert_eq!(RawBatch::from_batch(&b).unwrap().check(), b.check());
+        }
     }
 
     #[test]
@@ -470,14 +662,80 @@ mod tests {
     fn a_valid_check_in_change_passes() {
         let mut c = change(1);
         c.payload = check_in_payload(c.entity_id, "Zebedee Quartz");
-        assert_eq!(check_change(&c), Ok(()));
+        assert_eq!(checked(&c), Ok(()));
         // An erase carries a tombstone, not the record, so only its shape is checked.
         let erase = Change { op: Op::Erase, payload: json!({"id": c.entity_id.to_string()}), ..c };
-        assert_eq!(check_change(&erase), Ok(()));
+        assert_eq!(checked(&erase), Ok(()));
         // Entities whose record type lives in pops-store are checked for shape only.
         let settings =
             Change { entity: entity::SETTINGS.into(), payload: json!({"idle_lock_minutes": 5}), ..change(2) };
-        assert_eq!(check_change(&settings), Ok(()));
+        assert_eq!(checked(&settings), Ok(()));
+    }
+
+    /// `check_change` of `c`, after asserting that `check_raw_change` answers the same.
+    fn checked(c: &Change) -> Result<(), String> {
+        let verdict = check_change(c);
+        assert_eq!(check_raw_change(&RawChange::from_change(c).unwrap()), verdict, "{c:?}");
+        verdict
+    }
+
+    /// `check_raw_change` of `c` with `payload` as its payload's text.
+    fn raw_checked(c: &Change, payload: &str) -> Result<(), String> {
+        let raw = RawChange {
+            payload: serde_json::value::RawValue::from_string(payload.into()).unwrap(),
+            ..RawChange::from_change(c).unwrap()
+        };
+        check_raw_change(&raw)
+    }
+
+    #[test]
+    fn a_payload_read_as_text_gets_the_same_verdict_as_one_read_as_a_value() {
+        let mut c = change(1);
+        c.payload = check_in_payload(c.entity_id, "Zebedee Quartz");
+        let text = serde_json::to_string(&c.payload).unwrap();
+        assert_eq!(raw_checked(&c, &text), Ok(()));
+        // Spacing and key order do not matter.
+        let spaced = serde_json::to_string_pretty(&c.payload).unwrap();
+        assert_eq!(raw_checked(&c, &spaced), Ok(()));
+        // An id written with escapes is still the same id.
+        let escaped = text.replacen(
+            &format!("\"id\":\"{}\"", c.entity_id),
+            &format!("\"id\":\"\\u00{:x}{}\"", c.entity_id.to_string().as_bytes()[0], &c.entity_id.to_string()[1..]),
+            1,
+        );
+        assert_ne!(escaped, text);
+        assert_eq!(raw_checked(&c, &escaped), Ok(()));
+        // A field given twice: read as a value, the last one counts, as it always has.
+        let twice = format!("{{\"adults\":\"many\",{}", &text[1..]);
+        assert_eq!(
+            raw_checked(&c, &twice),
+            check_change(&Change { payload: serde_json::from_str(&twice).unwrap(), ..c.clone() })
+        );
+        let twice_id = format!("{{\"id\":7,{}", &text[1..]);
+        assert_eq!(raw_checked(&c, &twice_id), Ok(()));
+        let twice_id = format!("{}, \"id\": 7}}", &text[..text.len() - 1]);
+        assert!(raw_checked(&c, &twice_id).unwrap_err().contains("entity_id"));
+        // Not an object; an id that is not the entity's, or not text.
+        let values: Vec<serde_json::Value> = c.payload.as_object().unwrap().values().cloned().collect();
+        assert!(raw_checked(&c, &serde_json::to_string(&values).unwrap()).unwrap_err().contains("JSON object"));
+        for id in ["null", "7", "\"x\"", &format!("\"{}\"", Uuid::now_v7())] {
+            let other = text.replacen(&format!("\"{}\"", c.entity_id), id, 1);
+            assert!(raw_checked(&c, &other).unwrap_err().contains("entity_id"), "{id}");
+        }
+        let erase = Change { op: Op::Erase, ..c.clone() };
+        assert_eq!(raw_checked(&erase, "{}"), Ok(()));
+        assert!(raw_checked(&erase, "[]").unwrap_err().contains("JSON object"));
+    }
+
+    #[test]
+    fn picked_fields_are_read_alone_and_only_once() {
+        let text = r#"{"a": 1, "b": {"a": 2}, "c": "x\"y"}"#;
+        let [a, c, d] = pick_fields(text, ["a", "c", "d"]).unwrap();
+        assert_eq!((a, c, d), (Some(json!(1)), Some(json!("x\"y")), None));
+        assert!(pick_fields(r#"{"a": 1, "a": 2}"#, ["a"]).is_err());
+        assert!(pick_fields(r#"{"b": 1, "b": 2}"#, ["a"]).is_ok());
+        assert!(pick_fields("[1]", ["a"]).is_err());
+        assert!(pick_fields("{} {}", ["a"]).is_err());
     }
 
     #[test]
@@ -509,7 +767,7 @@ mod tests {
             (bad_uuid, "checked_in_by"),
         ];
         for (c, want) in cases {
-            let reason = check_change(&c).unwrap_err();
+            let reason = checked(&c).unwrap_err();
             assert!(reason.contains(want), "{reason:?} should mention {want:?}");
             assert!(!reason.contains("Zebedee"), "{reason:?} repeats the payload");
         }

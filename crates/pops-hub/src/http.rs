@@ -19,7 +19,7 @@ use chrono::Utc;
 use http_body_util::BodyExt;
 use pops_domain::sync::{
     Batch, BatchReply, DEFAULT_CHANGES_PAGE, DeviceStatus, EnrolRequest, Health, MAX_BODY_BYTES, MAX_CHANGES_PAGE,
-    ProblemDoc, REFERENCE_PAGE, dataset, decode,
+    ProblemDoc, REFERENCE_PAGE, RawBatch, dataset, decode,
 };
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -266,13 +266,15 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem
     decode(&value).map_err(|e| Problem::bad_request(format!("the body is not as expected: {e}")))
 }
 
-/// A batch's body read, and each payload written out as JSON text for its row here, not in the
-/// transaction that holds the write lock.
-fn read_batch(json: &[u8]) -> Result<(Batch, Vec<String>), Problem> {
+/// A batch's body read, each payload kept as its text (for its row, and checked from it): no
+/// payload is built as a value here. Only a body that does not read is read again, as [`Batch`],
+/// for the words of the problem.
+fn read_batch(json: &[u8]) -> Result<RawBatch, Problem> {
+    if let Ok(batch) = serde_json::from_slice::<RawBatch>(json) {
+        return Ok(batch);
+    }
     let batch: Batch = parse_json(json)?;
-    let payloads = batch.changes.iter().map(|c| serde_json::to_string(&c.payload)).collect::<Result<_, _>>();
-    let payloads = payloads.map_err(|_| Problem::bad_request("a payload could not be read"))?;
-    Ok((batch, payloads))
+    RawBatch::from_batch(&batch).map_err(|_| Problem::bad_request("a payload could not be read"))
 }
 
 async fn health() -> Response {
@@ -328,7 +330,7 @@ async fn push_batch(
     let storage = st.storage.clone();
     let done = tokio::task::spawn_blocking(move || {
         let json = if zipped { gunzip(&bytes, MAX_BODY_BYTES)? } else { bytes };
-        let (batch, payloads) = read_batch(&json)?;
+        let batch = read_batch(&json)?;
         drop(json);
         batch.check().map_err(|e| Problem::bad_request(format!("the batch does not add up: {e}")))?;
         let batch = Arc::new(batch);
@@ -336,14 +338,13 @@ async fn push_batch(
         // the hash only where it needs it (see `Received::hash`).
         let (send, coming) = std::sync::mpsc::sync_channel(1);
         let hashed = batch.clone();
-        tokio::task::spawn_blocking(move || send.send(secret::batch_hash(&hashed)));
+        tokio::task::spawn_blocking(move || send.send(secret::raw_batch_hash(&hashed)));
         let hash = BatchHash::coming(coming);
-        let received = Received { batch: &batch, payloads: Some(&payloads), hash: &hash };
+        let received = Received { batch: &batch, hash: &hash };
         let outcome = storage.push_received(device_id, &received, Utc::now()).map_err(storage_problem)?;
         let about = (batch.batch_id, batch.first_seq, batch.last_seq, batch.changes.len());
-        // Freeing 500 parsed changes takes about a millisecond: another thread does it while the
-        // reply goes back.
-        tokio::task::spawn_blocking(move || drop((batch, payloads)));
+        // Freeing 500 parsed changes takes a while: another thread does it while the reply goes back.
+        tokio::task::spawn_blocking(move || drop(batch));
         Ok::<_, Problem>((outcome, about))
     })
     .await
@@ -502,12 +503,16 @@ mod tests {
         for n in [1usize, 2, 3, 7] {
             let changes: Vec<Change> = (0..n).map(|i| change(i as i64 + 1, payloads[i % 3].clone())).collect();
             let batch = Batch { batch_id: uuid::Uuid::now_v7(), first_seq: 1, last_seq: n as i64, changes };
-            // Spaced and ordered as another writer might send it.
-            let json = serde_json::to_vec_pretty(&batch).unwrap();
-            let (read, texts) = read_batch(&json).unwrap();
-            assert_eq!(read, batch);
             let want: Vec<String> = batch.changes.iter().map(|c| serde_json::to_string(&c.payload).unwrap()).collect();
+            // As a device sends it, each payload's text is what the hub used to write from the value.
+            let read = read_batch(&serde_json::to_vec(&batch).unwrap()).unwrap();
+            let texts: Vec<&str> = read.changes.iter().map(|c| c.payload.get()).collect();
             assert_eq!(texts, want);
+            // Spaced as another writer might send it: the same batch.
+            let read = read_batch(&serde_json::to_vec_pretty(&batch).unwrap()).unwrap();
+            let values: Vec<serde_json::Value> = read.changes.iter().map(|c| c.payload_value().unwrap()).collect();
+            assert_eq!(values, batch.changes.iter().map(|c| c.payload.clone()).collect::<Vec<_>>());
+            assert_eq!(serde_json::to_value(&read).unwrap(), serde_json::to_value(&batch).unwrap());
         }
     }
 

@@ -31,11 +31,29 @@ fn plain_day(day: &str) -> Option<String> {
 /// arrived or an enquiry or feedback was received. `None` for other entities and for payloads
 /// without it.
 pub fn report_day(entity: &str, payload: &serde_json::Value) -> Option<String> {
-    let field = |name: &str| payload.get(name).and_then(|v| v.as_str());
+    let (field, day) = day_field(entity)?;
+    day(payload.get(field)?.as_str()?)
+}
+
+/// [`report_day`] of a payload given as JSON text, reading only the one field it needs.
+pub fn report_day_of_text(entity: &str, payload: &str) -> Option<String> {
+    let (field, day) = day_field(entity)?;
+    match pops_domain::sync::pick_fields(payload, [field]) {
+        Ok([value]) => day(value?.as_str()?),
+        // Not an object, or the field given twice: as a value, the last one counts.
+        Err(_) => report_day(entity, &serde_json::from_str(payload).ok()?),
+    }
+}
+
+/// Reads a report day from a field's text.
+type ReadDay = fn(&str) -> Option<String>;
+
+/// The payload field an entity's report day comes from, and how the day is read from it.
+fn day_field(entity: &str) -> Option<(&'static str, ReadDay)> {
     match entity {
-        entity::VISITS_SESSION | entity::CENTRE_EVENT => plain_day(field("date")?),
-        entity::CHECK_IN => london_day(field("arrived_at")?),
-        entity::ENQUIRY | entity::FEEDBACK => london_day(field("received_at")?),
+        entity::VISITS_SESSION | entity::CENTRE_EVENT => Some(("date", plain_day)),
+        entity::CHECK_IN => Some(("arrived_at", london_day)),
+        entity::ENQUIRY | entity::FEEDBACK => Some(("received_at", london_day)),
         _ => None,
     }
 }
@@ -333,6 +351,28 @@ mod tests {
         assert_eq!(report_day(entity::VISITS_SESSION, &json!({"date": "3 Nov"})), None);
         assert_eq!(report_day(entity::FAMILY, &json!({"date": "2026-11-03"})), None);
         assert_eq!(report_day(entity::ENQUIRY, &json!({})), None);
+    }
+
+    #[test]
+    fn a_payload_given_as_text_has_the_same_report_day_as_its_value() {
+        let cases = [
+            (entity::CHECK_IN, r#"{"arrived_at": "2026-05-31T23:30:00Z", "lead_name": "x"}"#),
+            (entity::CHECK_IN, r#"{"arrived_at": 7}"#),
+            (entity::CHECK_IN, r#"{"arrived_at": "2026-05-31T23:30:00Z", "arrived_at": "2026-01-01T10:00:00Z"}"#),
+            (entity::VISITS_SESSION, r#"{"nested": {"date": "2026-01-01"}, "date": "2026-11-03"}"#),
+            (entity::VISITS_SESSION, r#"{"date": "3 Nov"}"#),
+            (entity::CENTRE_EVENT, r#"{"date": "2026-11-03"}"#),
+            (entity::FEEDBACK, r#"{"received_at": "2026-11-03T09:00:00Z"}"#),
+            (entity::ENQUIRY, "{}"),
+            (entity::ENQUIRY, "[]"),
+            (entity::FAMILY, r#"{"date": "2026-11-03"}"#),
+        ];
+        for (entity, text) in cases {
+            let value: serde_json::Value = serde_json::from_str(text).expect("JSON");
+            assert_eq!(report_day_of_text(entity, text), report_day(entity, &value), "{entity} {text}");
+        }
+        let twice = r#"{"arrived_at": "2026-05-31T23:30:00Z", "arrived_at": "2026-01-01T10:00:00Z"}"#;
+        assert_eq!(report_day_of_text(entity::CHECK_IN, twice).as_deref(), Some("2026-01-01"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use base64::Engine;
-use pops_domain::sync::Batch;
+use pops_domain::sync::{Batch, RawBatch};
 use sha2::{Digest, Sha256};
 
 use pops_domain::sync::CROCKFORD;
@@ -108,10 +108,15 @@ impl std::io::Write for Hashing {
 }
 
 /// The SHA-256 of the batch in canonical JSON (keys sorted, no spacing): the same changes give the
-/// same hash however the device's JSON was spaced or ordered. Written field by field straight into
-/// the hash, with each payload in canonical form, so a batch of 500 changes is hashed without
-/// being copied.
+/// same hash however the device's JSON was spaced or ordered. [`raw_batch_hash`] of it.
 pub fn batch_hash(batch: &Batch) -> Result<String> {
+    raw_batch_hash(&RawBatch::from_batch(batch)?)
+}
+
+/// [`batch_hash`] of a batch as the hub reads it: the same hash for the same changes. Written field
+/// by field straight into the hash, with each payload read as a value and written in canonical
+/// form, so a batch of 500 changes is hashed without being copied whole.
+pub fn raw_batch_hash(batch: &RawBatch) -> Result<String> {
     let mut h = std::io::BufWriter::with_capacity(8192, Hashing(Sha256::new()));
     let field = |h: &mut std::io::BufWriter<Hashing>, name: &str, value: &dyn erased::Json| -> Result<()> {
         serde_json::to_writer(&mut *h, name)?;
@@ -134,7 +139,7 @@ pub fn batch_hash(batch: &Batch) -> Result<String> {
         h.write_all(b",")?;
         field(&mut h, "op", &c.op.as_str())?;
         h.write_all(b",\"payload\":")?;
-        write_canonical(&mut h, &c.payload)?;
+        write_canonical(&mut h, &c.payload_value()?)?;
         h.write_all(b",")?;
         field(&mut h, "schema_version", &c.schema_version)?;
         h.write_all(b",")?;
@@ -245,5 +250,29 @@ mod tests {
         assert_eq!(batch_hash(&a).unwrap(), batch_hash(&b).unwrap());
         b.changes[0].payload = serde_json::from_str(r#"{"b":{"d":3,"c":2},"a":2}"#).unwrap();
         assert_ne!(batch_hash(&a).unwrap(), batch_hash(&b).unwrap());
+    }
+
+    /// The hub hashes a batch as it reads it, payloads as text: the hash is the same as of the
+    /// batch read as values, however the payload text is spaced or its keys ordered.
+    #[test]
+    fn a_batch_read_with_its_payloads_as_text_hashes_the_same() {
+        let text = |payload: &str| {
+            format!(
+                r#"{{"batch_id":"0190b8e4-0000-7000-8000-000000000001","first_seq":1,"last_seq":1,"changes":[
+                {{"change_id":"0190b8e4-0000-7000-8000-000000000002","seq":1,"entity":"x","entity_id":"0190b8e4-0000-7000-8000-000000000003",
+                 "op":"upsert","occurred_at":"t","user_id":"0190b8e4-0000-7000-8000-000000000004","schema_version":5,"payload":{payload}}}]}}"#
+            )
+        };
+        let sorted = text(r#"{"a":1,"b":{"c":2,"d":[3,"é\n"]}}"#);
+        let want = batch_hash(&serde_json::from_str::<Batch>(&sorted).unwrap()).unwrap();
+        for payload in
+            [r#"{"a":1,"b":{"c":2,"d":[3,"é\n"]}}"#, "{ \"b\" : { \"d\": [3, \"\\u00e9\\n\"], \"c\": 2 },\n \"a\": 1 }"]
+        {
+            let raw: RawBatch = serde_json::from_str(&text(payload)).unwrap();
+            assert_eq!(raw.changes[0].payload.get(), payload);
+            assert_eq!(raw_batch_hash(&raw).unwrap(), want, "{payload}");
+        }
+        let other: RawBatch = serde_json::from_str(&text(r#"{"a":2,"b":{"c":2,"d":[3,"é\n"]}}"#)).unwrap();
+        assert_ne!(raw_batch_hash(&other).unwrap(), want);
     }
 }

@@ -6,8 +6,8 @@
 use super::{PushOutcome, Received, rfc3339};
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
-use pops_domain::change::{Change, Op};
-use pops_domain::sync::{BatchReply, Rejected, check_change, check_reference_item};
+use pops_domain::change::Op;
+use pops_domain::sync::{BatchReply, RawChange, Rejected, check_raw_change, check_reference_item};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -25,18 +25,25 @@ pub(crate) trait BatchTx {
     fn quarantined_change(&mut self, device_id: Uuid, change_id: Uuid) -> Result<Option<(i64, String)>>;
     /// Which of `ids` are stored already (under any device).
     fn existing_changes(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>>;
-    /// Stores changes not seen before, each with its payload as JSON text, in as few statements
-    /// as the database takes; answers each stored change's position by its `change_id` (a change
-    /// whose id turned out to be stored already is left out).
+    /// Stores changes not seen before, each with its payload's text as it came, in as few
+    /// statements as the database takes; answers each stored change's position by its `change_id`
+    /// (a change whose id turned out to be stored already is left out).
     fn insert_changes(
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        rows: &[(&Change, String)],
+        rows: &[&RawChange],
         now: &str,
     ) -> Result<HashMap<Uuid, i64>>;
     /// Keeps a refused change for head office (once per device and `change_id`).
-    fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, reason: &str, now: &str) -> Result<()>;
+    fn quarantine(
+        &mut self,
+        device_id: Uuid,
+        centre_id: Uuid,
+        change: &RawChange,
+        reason: &str,
+        now: &str,
+    ) -> Result<()>;
     /// Each record becomes its change stored at `pos`, with `day` (its report day,
     /// [`crate::report::report_day`]), unless the record already holds a newer change of the same
     /// device. `rows` are in seq order and name each record at most once.
@@ -44,13 +51,14 @@ pub(crate) trait BatchTx {
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        rows: &[(&Change, i64, Option<String>)],
+        rows: &[(&RawChange, i64, Option<String>)],
         now: &str,
     ) -> Result<()>;
     /// The record becomes the erase stored at `pos` (its payload is the tombstone), and the
     /// payload of every stored and quarantined change of that record at the centre becomes the
     /// tombstone too.
-    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &Change, pos: i64, now: &str) -> Result<()>;
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, change: &RawChange, pos: i64, now: &str)
+    -> Result<()>;
     fn set_high_water(&mut self, device_id: Uuid, seq: i64) -> Result<()>;
     fn store_batch(&mut self, device_id: Uuid, batch_id: Uuid, hash: &str, reply: &str, now: &str) -> Result<()>;
 }
@@ -72,9 +80,6 @@ pub(crate) fn run_batch(
     now: DateTime<Utc>,
 ) -> Result<(PushOutcome, BatchEffect)> {
     let (batch, hash) = (received.batch, received.hash);
-    if received.payloads.is_some_and(|p| p.len() != batch.changes.len()) {
-        return Err(Error::Database("a batch's payload texts do not match its changes".into()));
-    }
     let mut effect = BatchEffect::default();
     let (centre_id, high_water) =
         tx.lock_device(device_id)?.ok_or_else(|| Error::NotFound(format!("no device {device_id}")))?;
@@ -94,8 +99,8 @@ pub(crate) fn run_batch(
     let stored_before = if new_ids.is_empty() { HashSet::new() } else { tx.existing_changes(&new_ids)? };
     // New upserts wait here and are written together: their changes, then their records. An
     // erase writes them first, so that it scrubs every earlier change of its record.
-    let mut waiting: Vec<(&Change, String)> = Vec::new();
-    for (i, change) in batch.changes.iter().enumerate() {
+    let mut waiting: Vec<&RawChange> = Vec::new();
+    for change in &batch.changes {
         let again_in_batch = !seen_in_batch.insert(change.change_id);
         if change.seq <= high_water {
             match tx.stored_change(change.change_id)? {
@@ -121,7 +126,7 @@ pub(crate) fn run_batch(
             continue;
         }
         const STORED_BEFORE: &str = "this change_id was stored before for a different change";
-        let problem = match check_change(change) {
+        let problem = match check_raw_change(change) {
             Err(reason) => Some(reason),
             Ok(()) if again_in_batch || stored_before.contains(&change.change_id) => Some(STORED_BEFORE.to_string()),
             Ok(()) => None,
@@ -131,16 +136,11 @@ pub(crate) fn run_batch(
             rejected.push(Rejected { change_id: change.change_id, reason });
             continue;
         }
-        // The payload as text once, for the change's row (the reader may have written it already).
-        let payload = match received.payloads {
-            Some(texts) => texts[i].clone(),
-            None => serde_json::to_string(&change.payload)?,
-        };
         match change.op {
-            Op::Upsert => waiting.push((change, payload)),
+            Op::Upsert => waiting.push(change),
             Op::Erase => {
                 effect.stored += write_upserts(tx, device_id, centre_id, &mut waiting, &at)?;
-                let stored = tx.insert_changes(device_id, centre_id, &[(change, payload)], &at)?;
+                let stored = tx.insert_changes(device_id, centre_id, &[change], &at)?;
                 let pos =
                     *stored.get(&change.change_id).ok_or_else(|| Error::Database("an erase was not stored".into()))?;
                 tx.erase_record(device_id, centre_id, change, pos, &at)?;
@@ -165,7 +165,7 @@ fn write_upserts(
     tx: &mut dyn BatchTx,
     device_id: Uuid,
     centre_id: Uuid,
-    waiting: &mut Vec<(&Change, String)>,
+    waiting: &mut Vec<&RawChange>,
     at: &str,
 ) -> Result<usize> {
     if waiting.is_empty() {
@@ -178,14 +178,14 @@ fn write_upserts(
     }
     // The latest change of each record, in seq order.
     let mut latest: HashMap<(&str, Uuid), usize> = HashMap::new();
-    for (i, (c, _)) in waiting.iter().enumerate() {
+    for (i, c) in waiting.iter().enumerate() {
         latest.insert((c.entity.as_str(), c.entity_id), i);
     }
-    let mut records: Vec<(&Change, i64, Option<String>)> = Vec::with_capacity(latest.len());
-    for (i, (c, _)) in waiting.iter().enumerate() {
+    let mut records: Vec<(&RawChange, i64, Option<String>)> = Vec::with_capacity(latest.len());
+    for (i, c) in waiting.iter().enumerate() {
         if latest.get(&(c.entity.as_str(), c.entity_id)) == Some(&i) {
             let pos = stored[&c.change_id];
-            records.push((c, pos, crate::report::report_day(&c.entity, &c.payload)));
+            records.push((c, pos, crate::report::report_day_of_text(&c.entity, c.payload.get())));
         }
     }
     tx.upsert_records(device_id, centre_id, &records, at)?;

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 pub use crate::report::ReportRecord;
 use chrono::{DateTime, SecondsFormat, Utc};
 use pops_domain::change::Change;
-use pops_domain::sync::{Batch, ChangesPage, Enrolment, ReferencePage};
+use pops_domain::sync::{Batch, ChangesPage, Enrolment, RawBatch, ReferencePage};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -146,7 +146,8 @@ pub trait Storage: Send + Sync {
     /// device. `hash` is [`crate::secret::batch_hash`] of it.
     fn push_batch(&self, device_id: Uuid, batch: &Batch, hash: &str, now: DateTime<Utc>) -> Result<PushOutcome> {
         let hash = BatchHash::ready(hash.to_string());
-        self.push_received(device_id, &Received { batch, payloads: None, hash: &hash }, now)
+        let batch = RawBatch::from_batch(batch)?;
+        self.push_received(device_id, &Received { batch: &batch, hash: &hash }, now)
     }
     /// [`Storage::push_batch`] for a batch as the API received it (see [`Received`]).
     fn push_received(&self, device_id: Uuid, received: &Received<'_>, now: DateTime<Utc>) -> Result<PushOutcome>;
@@ -224,10 +225,8 @@ pub(crate) async fn on_blocking_thread<T: Send + 'static>(
 
 /// A batch as the API received it, for its transaction.
 pub struct Received<'a> {
-    pub batch: &'a Batch,
-    /// Each change's payload as JSON text (`serde_json::to_string` of it), in the batch's order,
-    /// when the reader wrote them already; else the transaction writes them.
-    pub payloads: Option<&'a [String]>,
+    /// Read with each payload kept as its text, which is what is stored.
+    pub batch: &'a RawBatch,
     /// May still be being worked out on another thread: the transaction waits for it only where
     /// it needs it (a batch id seen before, and storing the batch at the end), so hashing a batch
     /// and storing it overlap.

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::secret;
 use chrono::{DateTime, Duration, Utc};
 use pops_domain::change::{Change, Op};
-use pops_domain::sync::{ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
+use pops_domain::sync::{ChangesPage, Enrolment, RawChange, ReferenceEntry, ReferencePage};
 use postgres::types::ToSql;
 use postgres::{NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
@@ -317,20 +317,20 @@ impl BatchTx for PgTx<'_, '_> {
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        rows: &[(&Change, String)],
+        rows: &[&RawChange],
         now: &str,
     ) -> Result<HashMap<Uuid, i64>> {
         // One statement for the whole run: the rows go as arrays, one per column, and are stored in
         // their order (so their positions follow their seqs).
-        let ids: Vec<Uuid> = rows.iter().map(|(c, _)| c.change_id).collect();
-        let seqs: Vec<i64> = rows.iter().map(|(c, _)| c.seq).collect();
-        let entities: Vec<&str> = rows.iter().map(|(c, _)| c.entity.as_str()).collect();
-        let entity_ids: Vec<Uuid> = rows.iter().map(|(c, _)| c.entity_id).collect();
-        let ops: Vec<&str> = rows.iter().map(|(c, _)| c.op.as_str()).collect();
-        let occurred: Vec<&str> = rows.iter().map(|(c, _)| c.occurred_at.as_str()).collect();
-        let users: Vec<Uuid> = rows.iter().map(|(c, _)| c.user_id).collect();
-        let versions: Vec<i64> = rows.iter().map(|(c, _)| c.schema_version).collect();
-        let payloads: Vec<&str> = rows.iter().map(|(_, p)| p.as_str()).collect();
+        let ids: Vec<Uuid> = rows.iter().map(|c| c.change_id).collect();
+        let seqs: Vec<i64> = rows.iter().map(|c| c.seq).collect();
+        let entities: Vec<&str> = rows.iter().map(|c| c.entity.as_str()).collect();
+        let entity_ids: Vec<Uuid> = rows.iter().map(|c| c.entity_id).collect();
+        let ops: Vec<&str> = rows.iter().map(|c| c.op.as_str()).collect();
+        let occurred: Vec<&str> = rows.iter().map(|c| c.occurred_at.as_str()).collect();
+        let users: Vec<Uuid> = rows.iter().map(|c| c.user_id).collect();
+        let versions: Vec<i64> = rows.iter().map(|c| c.schema_version).collect();
+        let payloads: Vec<&str> = rows.iter().map(|c| c.payload.get()).collect();
         let stored = self.0.query(
             "INSERT INTO changes (change_id, device_id, centre_id, seq, entity, entity_id, op, occurred_at,
                  user_id, schema_version, payload, received_at)
@@ -360,7 +360,7 @@ impl BatchTx for PgTx<'_, '_> {
         stored.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
-    fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
+    fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &RawChange, reason: &str, now: &str) -> Result<()> {
         self.0.execute(
             "INSERT INTO quarantine (change_id, device_id, centre_id, seq, entity, entity_id, reason, change, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::timestamptz) ON CONFLICT (device_id, change_id) DO NOTHING",
@@ -383,7 +383,7 @@ impl BatchTx for PgTx<'_, '_> {
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        rows: &[(&Change, i64, Option<String>)],
+        rows: &[(&RawChange, i64, Option<String>)],
         now: &str,
     ) -> Result<()> {
         let entities: Vec<&str> = rows.iter().map(|(c, _, _)| c.entity.as_str()).collect();
@@ -405,7 +405,8 @@ impl BatchTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, pos: i64, now: &str) -> Result<()> {
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &RawChange, pos: i64, now: &str) -> Result<()> {
+        let payload = c.payload_value()?;
         self.0.execute(
             "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'erase', $6, $7::text::timestamptz)
@@ -416,12 +417,12 @@ impl BatchTx for PgTx<'_, '_> {
         )?;
         self.0.execute(
             "UPDATE changes SET payload = $4 WHERE centre_id = $1 AND entity = $2 AND entity_id = $3",
-            &[&centre_id, &c.entity, &c.entity_id, &c.payload],
+            &[&centre_id, &c.entity, &c.entity_id, &payload],
         )?;
         self.0.execute(
             "UPDATE quarantine SET change = jsonb_set(change, '{payload}', $4)
              WHERE centre_id = $1 AND entity = $2 AND entity_id = $3",
-            &[&centre_id, &c.entity, &c.entity_id, &c.payload],
+            &[&centre_id, &c.entity, &c.entity_id, &payload],
         )?;
         Ok(())
     }

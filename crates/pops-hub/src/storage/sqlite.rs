@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::secret;
 use chrono::{DateTime, Duration, Utc};
 use pops_domain::change::{Change, Op};
-use pops_domain::sync::{ChangesPage, Enrolment, ReferenceEntry, ReferencePage};
+use pops_domain::sync::{ChangesPage, Enrolment, RawChange, ReferenceEntry, ReferencePage};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -394,7 +394,7 @@ impl BatchTx for SqliteTx<'_, '_> {
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        rows: &[(&Change, String)],
+        rows: &[&RawChange],
         now: &str,
     ) -> Result<HashMap<Uuid, i64>> {
         let (device, centre) = (device_id.to_string(), centre_id.to_string());
@@ -407,7 +407,7 @@ impl BatchTx for SqliteTx<'_, '_> {
                  VALUES {values} ON CONFLICT (change_id) DO NOTHING RETURNING change_id, pos"
             ))?;
             let mut params: Vec<Box<dyn rusqlite::ToSql + '_>> = Vec::with_capacity(chunk.len() * 12);
-            for (c, payload) in chunk {
+            for c in chunk {
                 params.push(Box::new(c.change_id.to_string()));
                 params.push(Box::new(device.as_str()));
                 params.push(Box::new(centre.as_str()));
@@ -418,7 +418,7 @@ impl BatchTx for SqliteTx<'_, '_> {
                 params.push(Box::new(c.occurred_at.as_str()));
                 params.push(Box::new(c.user_id.to_string()));
                 params.push(Box::new(c.schema_version));
-                params.push(Box::new(payload.as_str()));
+                params.push(Box::new(c.payload.get()));
                 params.push(Box::new(now));
             }
             let returned = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
@@ -432,7 +432,7 @@ impl BatchTx for SqliteTx<'_, '_> {
         Ok(stored)
     }
 
-    fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, reason: &str, now: &str) -> Result<()> {
+    fn quarantine(&mut self, device_id: Uuid, centre_id: Uuid, c: &RawChange, reason: &str, now: &str) -> Result<()> {
         self.0.execute(
             "INSERT INTO quarantine (change_id, device_id, centre_id, seq, entity, entity_id, reason, change, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (device_id, change_id) DO NOTHING",
@@ -455,7 +455,7 @@ impl BatchTx for SqliteTx<'_, '_> {
         &mut self,
         device_id: Uuid,
         centre_id: Uuid,
-        rows: &[(&Change, i64, Option<String>)],
+        rows: &[(&RawChange, i64, Option<String>)],
         now: &str,
     ) -> Result<()> {
         let (device, centre) = (device_id.to_string(), centre_id.to_string());
@@ -485,8 +485,8 @@ impl BatchTx for SqliteTx<'_, '_> {
         Ok(())
     }
 
-    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &Change, pos: i64, now: &str) -> Result<()> {
-        let payload = serde_json::to_string(&c.payload)?;
+    fn erase_record(&mut self, device_id: Uuid, centre_id: Uuid, c: &RawChange, pos: i64, now: &str) -> Result<()> {
+        let payload = c.payload.get();
         let (centre, entity_id) = (centre_id.to_string(), c.entity_id.to_string());
         self.0.execute(
             "INSERT INTO records (centre_id, entity, entity_id, device_id, seq, op, pos, updated_at)
