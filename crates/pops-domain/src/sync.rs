@@ -104,8 +104,8 @@ impl Batch {
 }
 
 /// One change as the hub reads it off the wire: the fields of a [`Change`], with the payload kept
-/// as the JSON text it came as. The hub checks it ([`check_raw_change`]) and stores that text
-/// without ever building the payload as a [`serde_json::Value`].
+/// as the JSON text it came as. The hub checks it ([`check_raw_change`]) and, as a rule, stores
+/// that text without ever building the payload as a [`serde_json::Value`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RawChange {
     pub change_id: Uuid,
@@ -477,18 +477,23 @@ pub fn check_change(change: &Change) -> Result<(), String> {
     check_payload(&change.entity, change.entity_id, change.op, &change.payload)
 }
 
-/// [`check_change`] of a change as the hub reads it, with the same answer, read from the payload's
+/// [`check_change`] of a change as the hub reads it, with the same verdict, read from the payload's
 /// text: its `id` and then its record type, without building the payload as a value. Only a payload
 /// this quick reading refuses, or cannot judge (it gives a field twice), is read as a value, and
 /// [`check_change`]'s rules decide it and word the reason.
-pub fn check_raw_change(change: &RawChange) -> Result<(), String> {
+///
+/// `Ok(None)`: store the payload as it came. `Ok(Some(text))`: a payload the value reading passed
+/// and the quick one did not; what was judged is the value (where a field is given twice, the last
+/// one), so that is what to store, as compact text, and every reader then sees what was judged.
+pub fn check_raw_change(change: &RawChange) -> Result<Option<Box<serde_json::value::RawValue>>, String> {
     check_envelope(&change.entity, change.schema_version, &change.occurred_at)?;
     let text = change.payload.get();
     if quick_payload_check(&change.entity, change.entity_id, change.op, text) {
-        return Ok(());
+        return Ok(None);
     }
     let payload = change.payload_value().map_err(|_| "the payload is not valid JSON".to_string())?;
-    check_payload(&change.entity, change.entity_id, change.op, &payload)
+    check_payload(&change.entity, change.entity_id, change.op, &payload)?;
+    serde_json::value::to_raw_value(&payload).map(Some).map_err(|_| "the payload could not be written out".to_string())
 }
 
 /// Whether the payload text passes [`check_payload`]; `false` when it fails or this cannot tell.
@@ -675,17 +680,24 @@ mod tests {
     /// `check_change` of `c`, after asserting that `check_raw_change` answers the same.
     fn checked(c: &Change) -> Result<(), String> {
         let verdict = check_change(c);
-        assert_eq!(check_raw_change(&RawChange::from_change(c).unwrap()), verdict, "{c:?}");
+        let raw = check_raw_change(&RawChange::from_change(c).unwrap());
+        assert_eq!(raw.map(|t| t.map(|t| t.get().to_string())), verdict.clone().map(|()| None), "{c:?}");
         verdict
     }
 
-    /// `check_raw_change` of `c` with `payload` as its payload's text.
-    fn raw_checked(c: &Change, payload: &str) -> Result<(), String> {
+    /// `check_raw_change` of `c` with `payload` as its payload's text: the verdict, and the text
+    /// to store when it is not the text given.
+    fn raw_checked_text(c: &Change, payload: &str) -> Result<Option<String>, String> {
         let raw = RawChange {
             payload: serde_json::value::RawValue::from_string(payload.into()).unwrap(),
             ..RawChange::from_change(c).unwrap()
         };
-        check_raw_change(&raw)
+        check_raw_change(&raw).map(|t| t.map(|t| t.get().to_string()))
+    }
+
+    /// The verdict of `raw_checked_text`.
+    fn raw_checked(c: &Change, payload: &str) -> Result<(), String> {
+        raw_checked_text(c, payload).map(|_| ())
     }
 
     #[test]
@@ -705,14 +717,14 @@ mod tests {
         );
         assert_ne!(escaped, text);
         assert_eq!(raw_checked(&c, &escaped), Ok(()));
-        // A field given twice: read as a value, the last one counts, as it always has.
+        // Spaced, it passes straight, and is stored as it came.
+        assert_eq!(raw_checked_text(&c, &spaced), Ok(None));
+        // A field given twice: read as a value, the last one counts, as it always has; what is
+        // stored is that value, written out compact.
         let twice = format!("{{\"adults\":\"many\",{}", &text[1..]);
-        assert_eq!(
-            raw_checked(&c, &twice),
-            check_change(&Change { payload: serde_json::from_str(&twice).unwrap(), ..c.clone() })
-        );
+        assert_eq!(raw_checked_text(&c, &twice), Ok(Some(text.clone())));
         let twice_id = format!("{{\"id\":7,{}", &text[1..]);
-        assert_eq!(raw_checked(&c, &twice_id), Ok(()));
+        assert_eq!(raw_checked_text(&c, &twice_id), Ok(Some(text.clone())));
         let twice_id = format!("{}, \"id\": 7}}", &text[..text.len() - 1]);
         assert!(raw_checked(&c, &twice_id).unwrap_err().contains("entity_id"));
         // Not an object; an id that is not the entity's, or not text.

@@ -16,6 +16,7 @@ on_both_storages!(
     an_enrolment_code_works_once_within_24_hours,
     wrong_enrolment_codes_are_braked_after_ten,
     a_batch_moves_the_high_water_mark_and_the_records_hold_the_latest_state,
+    a_payload_is_stored_as_it_came_or_as_it_was_judged,
     the_same_batch_sent_again_or_ten_times_at_once_is_stored_once_with_the_same_reply,
     a_batch_id_reused_for_other_changes_is_refused,
     a_gap_after_the_high_water_mark_is_refused_with_the_expected_seq,
@@ -119,6 +120,44 @@ async fn a_batch_moves_the_high_water_mark_and_the_records_hold_the_latest_state
     // The next batch carries on.
     let r = hub.api.push(&dev, &batch(check_ins(5, 6))).await.reply();
     assert_eq!(r.acked_through_seq, 6);
+    hub.stop().await;
+}
+
+/// The hub stores a payload's text as the device sent it, unread as a value; one whose reading had
+/// to fall back to a value (here, a field given twice) is stored as that value, so that SQL on the
+/// stored payload sees what the check saw.
+async fn a_payload_is_stored_as_it_came_or_as_it_was_judged(db: &TestDb) {
+    let hub = Hub::start(db).await;
+    let dev = hub.device().await;
+    let changes = check_ins(1, 2);
+    let b = batch(changes.clone());
+    let mut json = serde_json::to_string(&b).unwrap();
+    // The first payload spaced out; the second gives `adults` twice, the last one counting.
+    let (first, second) =
+        (serde_json::to_string(&changes[0].payload).unwrap(), serde_json::to_string(&changes[1].payload).unwrap());
+    let spaced = serde_json::to_string_pretty(&changes[0].payload).unwrap();
+    json = json.replacen(&first, &spaced, 1);
+    let twice = format!("{{\"adults\":\"Quentin Twice\",{}", &second[1..]);
+    json = json.replacen(&second, &twice, 1);
+    let r = hub.api.send(Method::POST, &dev.path("batches"), Some(&dev.token), Body::Raw(json.into_bytes())).await;
+    let r = r.reply();
+    assert_eq!((r.acked_through_seq, r.rejected.len()), (2, 0));
+    assert_eq!(hub.storage.device_changes(dev.id).unwrap(), changes);
+    for c in &changes {
+        assert_eq!(
+            hub.storage.centre_record(dev.centre, entity::CHECK_IN, c.entity_id).unwrap().as_ref(),
+            Some(&c.payload)
+        );
+    }
+    if db.is_postgres() {
+        let stored: Vec<String> =
+            db.pg_query("SELECT payload::text FROM changes ORDER BY seq").iter().map(|r| r.get(0)).collect();
+        assert!(!stored.iter().any(|p| p.contains("Quentin")), "{stored:?}");
+    } else {
+        let bytes = String::from_utf8_lossy(&db.sqlite_bytes()).into_owned();
+        assert!(bytes.contains(&spaced), "the spaced payload is stored as it came");
+        assert!(!bytes.contains("Quentin"), "the payload given twice is stored as it was judged");
+    }
     hub.stop().await;
 }
 

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use pops_domain::change::Op;
 use pops_domain::sync::{BatchReply, RawChange, Rejected, check_raw_change, check_reference_item};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -99,7 +100,7 @@ pub(crate) fn run_batch(
     let stored_before = if new_ids.is_empty() { HashSet::new() } else { tx.existing_changes(&new_ids)? };
     // New upserts wait here and are written together: their changes, then their records. An
     // erase writes them first, so that it scrubs every earlier change of its record.
-    let mut waiting: Vec<&RawChange> = Vec::new();
+    let mut waiting: Vec<Cow<'_, RawChange>> = Vec::new();
     for change in &batch.changes {
         let again_in_batch = !seen_in_batch.insert(change.change_id);
         if change.seq <= high_water {
@@ -126,20 +127,25 @@ pub(crate) fn run_batch(
             continue;
         }
         const STORED_BEFORE: &str = "this change_id was stored before for a different change";
-        let problem = match check_raw_change(change) {
-            Err(reason) => Some(reason),
-            Ok(()) if again_in_batch || stored_before.contains(&change.change_id) => Some(STORED_BEFORE.to_string()),
-            Ok(()) => None,
+        let judged = match check_raw_change(change) {
+            Ok(_) if again_in_batch || stored_before.contains(&change.change_id) => Err(STORED_BEFORE.to_string()),
+            judged => judged,
         };
-        if let Some(reason) = problem {
-            tx.quarantine(device_id, centre_id, change, &reason, &at)?;
-            rejected.push(Rejected { change_id: change.change_id, reason });
-            continue;
-        }
+        let change = match judged {
+            Err(reason) => {
+                tx.quarantine(device_id, centre_id, change, &reason, &at)?;
+                rejected.push(Rejected { change_id: change.change_id, reason });
+                continue;
+            }
+            Ok(None) => Cow::Borrowed(change),
+            // Stored as judged (see `check_raw_change`).
+            Ok(Some(payload)) => Cow::Owned(RawChange { payload, ..change.clone() }),
+        };
         match change.op {
             Op::Upsert => waiting.push(change),
             Op::Erase => {
                 effect.stored += write_upserts(tx, device_id, centre_id, &mut waiting, &at)?;
+                let change = change.as_ref();
                 let stored = tx.insert_changes(device_id, centre_id, &[change], &at)?;
                 let pos =
                     *stored.get(&change.change_id).ok_or_else(|| Error::Database("an erase was not stored".into()))?;
@@ -165,31 +171,33 @@ fn write_upserts(
     tx: &mut dyn BatchTx,
     device_id: Uuid,
     centre_id: Uuid,
-    waiting: &mut Vec<&RawChange>,
+    waiting: &mut Vec<Cow<'_, RawChange>>,
     at: &str,
 ) -> Result<usize> {
     if waiting.is_empty() {
         return Ok(0);
     }
-    let stored = tx.insert_changes(device_id, centre_id, waiting, at)?;
+    let rows: Vec<&RawChange> = waiting.iter().map(|c| c.as_ref()).collect();
+    let stored = tx.insert_changes(device_id, centre_id, &rows, at)?;
     if stored.len() != waiting.len() {
         // Each id was looked up first and the batch holds it once, in one transaction.
         return Err(Error::Database(format!("{} of {} new changes were stored", stored.len(), waiting.len())));
     }
     // The latest change of each record, in seq order.
     let mut latest: HashMap<(&str, Uuid), usize> = HashMap::new();
-    for (i, c) in waiting.iter().enumerate() {
+    for (i, c) in rows.iter().enumerate() {
         latest.insert((c.entity.as_str(), c.entity_id), i);
     }
     let mut records: Vec<(&RawChange, i64, Option<String>)> = Vec::with_capacity(latest.len());
-    for (i, c) in waiting.iter().enumerate() {
+    for (i, c) in rows.iter().enumerate() {
         if latest.get(&(c.entity.as_str(), c.entity_id)) == Some(&i) {
             let pos = stored[&c.change_id];
             records.push((c, pos, crate::report::report_day_of_text(&c.entity, c.payload.get())));
         }
     }
     tx.upsert_records(device_id, centre_id, &records, at)?;
-    let n = waiting.len();
+    let n = rows.len();
+    drop((latest, records, rows));
     waiting.clear();
     Ok(n)
 }
