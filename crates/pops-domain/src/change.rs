@@ -45,9 +45,11 @@ pub mod entity {
     pub const FAMILY: &str = "family";
 }
 
-/// One change, exactly as it travels to the hub.
+/// One change, exactly as it travels to the hub. `P` is how the payload is held: as a value
+/// everywhere but at the hub, which keeps it as the text it came as ([`crate::sync::RawChange`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct Change {
+#[ts(concrete(P = serde_json::Value))]
+pub struct Change<P = serde_json::Value> {
     /// UUIDv7.
     pub change_id: Uuid,
     /// 1, 2, 3 … per device, no gaps.
@@ -60,5 +62,5 @@ pub struct Change {
     pub user_id: Uuid,
     pub schema_version: i64,
     #[ts(type = "Record<string, unknown>")]
-    pub payload: serde_json::Value,
+    pub payload: P,
 }

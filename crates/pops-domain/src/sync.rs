@@ -86,43 +86,57 @@ pub struct Enrolment {
     pub device_token: String,
 }
 
-/// `POST /v1/devices/{device_id}/batches` body.
+/// `POST /v1/devices/{device_id}/batches` body. `P` is how each change's payload is held (see
+/// [`Change`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Batch {
+pub struct Batch<P = serde_json::Value> {
     pub batch_id: Uuid,
     pub first_seq: i64,
     pub last_seq: i64,
-    pub changes: Vec<Change>,
+    pub changes: Vec<Change<P>>,
 }
 
-impl Batch {
+impl<P> Batch<P> {
     /// Whether the batch's fields agree with each other (a 400 at the hub when they do not): one
     /// to [`MAX_BATCH_CHANGES`] changes, numbered `first_seq`, `first_seq + 1`, … `last_seq`.
     pub fn check(&self) -> Result<(), String> {
-        check_numbering(self.first_seq, self.last_seq, self.changes.iter().map(|c| c.seq))
+        if self.changes.is_empty() {
+            return Err("a batch must hold at least one change".into());
+        }
+        if self.changes.len() > MAX_BATCH_CHANGES {
+            return Err(format!("a batch holds at most {MAX_BATCH_CHANGES} changes"));
+        }
+        if self.first_seq < 1 {
+            return Err("first_seq must be 1 or more".into());
+        }
+        let too_large = || "the seqs are too large".to_string();
+        for (i, change) in self.changes.iter().enumerate() {
+            let want = self.first_seq.checked_add(i as i64).ok_or_else(too_large)?;
+            if change.seq != want {
+                return Err(format!("change {} has seq {} where {want} was expected", i + 1, change.seq));
+            }
+        }
+        // Below i64::MAX, so that `last_seq + 1` (the next expected seq) exists too.
+        let last = self.first_seq.checked_add(self.changes.len() as i64).ok_or_else(too_large)? - 1;
+        if self.last_seq != last {
+            return Err(format!("last_seq is {} but the changes end at {last}", self.last_seq));
+        }
+        Ok(())
     }
 }
 
-/// One change as the hub reads it off the wire: the fields of a [`Change`], with the payload kept
-/// as the JSON text it came as. The hub checks it ([`check_raw_change`]) and, as a rule, stores
-/// that text without ever building the payload as a [`serde_json::Value`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RawChange {
-    pub change_id: Uuid,
-    pub seq: i64,
-    pub entity: String,
-    pub entity_id: Uuid,
-    pub op: Op,
-    pub occurred_at: String,
-    pub user_id: Uuid,
-    pub schema_version: i64,
-    pub payload: Box<serde_json::value::RawValue>,
-}
+/// One change as the hub reads it off the wire: its payload kept as the JSON text it came as. The
+/// hub checks it ([`check_raw_change`]) and, as a rule, stores that text without ever building the
+/// payload as a [`serde_json::Value`].
+pub type RawChange = Change<Box<serde_json::value::RawValue>>;
+
+/// A [`Batch`] as the hub reads it: its changes are [`RawChange`]s.
+pub type RawBatch = Batch<Box<serde_json::value::RawValue>>;
 
 impl RawChange {
     /// `change` with its payload written out as compact JSON text.
     pub fn from_change(change: &Change) -> serde_json::Result<RawChange> {
-        Ok(RawChange {
+        Ok(Change {
             change_id: change.change_id,
             seq: change.seq,
             entity: change.entity.clone(),
@@ -141,57 +155,16 @@ impl RawChange {
     }
 }
 
-/// A [`Batch`] as the hub reads it: its changes are [`RawChange`]s.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RawBatch {
-    pub batch_id: Uuid,
-    pub first_seq: i64,
-    pub last_seq: i64,
-    pub changes: Vec<RawChange>,
-}
-
 impl RawBatch {
     /// `batch` with each payload written out as compact JSON text.
     pub fn from_batch(batch: &Batch) -> serde_json::Result<RawBatch> {
-        Ok(RawBatch {
+        Ok(Batch {
             batch_id: batch.batch_id,
             first_seq: batch.first_seq,
             last_seq: batch.last_seq,
             changes: batch.changes.iter().map(RawChange::from_change).collect::<serde_json::Result<_>>()?,
         })
     }
-
-    /// [`Batch::check`].
-    pub fn check(&self) -> Result<(), String> {
-        check_numbering(self.first_seq, self.last_seq, self.changes.iter().map(|c| c.seq))
-    }
-}
-
-/// One to [`MAX_BATCH_CHANGES`] seqs, numbered `first_seq`, `first_seq + 1`, … `last_seq`.
-fn check_numbering(first_seq: i64, last_seq: i64, seqs: impl ExactSizeIterator<Item = i64>) -> Result<(), String> {
-    let count = seqs.len();
-    if count == 0 {
-        return Err("a batch must hold at least one change".into());
-    }
-    if count > MAX_BATCH_CHANGES {
-        return Err(format!("a batch holds at most {MAX_BATCH_CHANGES} changes"));
-    }
-    if first_seq < 1 {
-        return Err("first_seq must be 1 or more".into());
-    }
-    let too_large = || "the seqs are too large".to_string();
-    for (i, seq) in seqs.enumerate() {
-        let want = first_seq.checked_add(i as i64).ok_or_else(too_large)?;
-        if seq != want {
-            return Err(format!("change {} has seq {seq} where {want} was expected", i + 1));
-        }
-    }
-    // Below i64::MAX, so that `last_seq + 1` (the next expected seq) exists too.
-    let last = first_seq.checked_add(count as i64).ok_or_else(too_large)? - 1;
-    if last_seq != last {
-        return Err(format!("last_seq is {last_seq} but the changes end at {last}"));
-    }
-    Ok(())
 }
 
 /// A change the hub acknowledged but would not apply, and why.
